@@ -1,0 +1,48 @@
+"""Waypost: offline-first guidance for people on the move."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import api, assets, delivery, i18n, pages, settings, store
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the Waypost web application.
+
+    Settings come from the defaults, then `config.py` in the instance folder,
+    then `WAYPOST_*` environment variables, then `test_config`.
+    """
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("WAYPOST_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        static_folder=None,
+    )
+    app.config.from_mapping(settings.defaults())
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("WAYPOST")
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["BUNDLE"]:
+        app.config["BUNDLE"] = str(Path(app.instance_path) / "waypost.bundle")
+    app.config["VERSION"] = __version__
+    # Every byte counts on prepaid data: drop the template's own indentation.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    store.init_app(app)
+    i18n.init_app(app)
+    assets.init_app(app)
+    delivery.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app

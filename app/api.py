@@ -1,0 +1,108 @@
+"""A small JSON API over the same queries the pages use.
+
+marshmallow schemas are the only definition of each payload; every error has
+the shape {"error": {"status": ..., "message": ...}}.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from marshmallow import Schema, fields
+
+from . import bundle, store
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ErrorSchema(Schema):
+    status = fields.Integer()
+    message = fields.String()
+
+
+class StatusSchema(Schema):
+    version = fields.String()
+    content_digest = fields.String()
+    built_at = fields.String()
+    source_language = fields.String()
+    languages = fields.List(fields.String())
+
+
+class SourceSchema(Schema):
+    title = fields.String()
+    url = fields.String()
+
+
+class ArticleSchema(Schema):
+    lang = fields.String()
+    slug = fields.String()
+    topic = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    html = fields.String()
+    updated = fields.String()
+    review_by = fields.String()
+    sources = fields.List(fields.Nested(SourceSchema))
+    translation_status = fields.String(allow_none=True)
+    fallback = fields.Boolean()
+    outdated = fields.Boolean()
+
+
+class ResultSchema(Schema):
+    lang = fields.String()
+    slug = fields.String()
+    topic = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    snippet = fields.String()
+    fallback = fields.Boolean()
+
+
+class SearchSchema(Schema):
+    query = fields.String()
+    terms = fields.List(fields.String())
+    total = fields.Integer()
+    results = fields.List(fields.Nested(ResultSchema))
+
+
+def error_response(status: int, message: str) -> tuple[Response, int]:
+    """Return the JSON error every API failure uses."""
+    return jsonify(error=ErrorSchema().dump({"status": status, "message": message})), status
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in {x["code"] for x in bundle.languages(store.get_db())}:
+        abort(404, f"unknown language '{lang}'")
+
+
+@bp.errorhandler(bundle.BundleError)
+def no_bundle(exc: bundle.BundleError) -> tuple[Response, int]:
+    current_app.logger.error("cannot serve: %s", exc)
+    return error_response(503, "no guidance bundle is loaded")
+
+
+@bp.get("/status")
+def status() -> Response:
+    db = store.get_db()
+    info = bundle.meta(db)
+    info["languages"] = [x["code"] for x in bundle.languages(db)]
+    info["version"] = current_app.config["VERSION"]
+    return jsonify(StatusSchema().dump(info))
+
+
+@bp.get("/<lang>/articles/<slug>")
+def article(lang: str, slug: str) -> Response:
+    _check_lang(lang)
+    found = bundle.article(store.get_db(), lang, store.source_language(), slug)
+    if found is None:
+        abort(404, f"no article '{slug}'")
+    return jsonify(ArticleSchema().dump(found))
+
+
+@bp.get("/<lang>/search")
+def search(lang: str) -> Response:
+    _check_lang(lang)
+    query = request.args.get("q", "")
+    found = bundle.search(
+        store.get_db(), lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"]
+    )
+    return jsonify(SearchSchema().dump({"query": query, **found}))

@@ -1,0 +1,198 @@
+"""Read a bundle: open it read-only, recompute its digest, and answer queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from . import search as searching
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
+
+# The rows the content digest covers, table by table, in a fixed order.
+DIGEST_TABLES = {
+    "languages": "code",
+    "topics": "slug",
+    "topic_names": "topic, lang",
+    "articles": "id",
+    "glossary": "lang, id",
+    "search": "rowid",
+}
+# Metadata that is content; build time, digest and signature are not.
+CONTENT_META = ("schema_version", "source_language")
+
+
+class BundleError(Exception):
+    """A file that is not a usable Waypost bundle; the message says why."""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open a bundle read-only and check it is one this version can read."""
+    path = Path(path)
+    if not path.is_file():
+        raise BundleError(f"no bundle at {path}")
+    # immutable: bundles are replaced by renaming a new file into place, never
+    # changed, so SQLite may skip locking and change detection.
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise BundleError(f"{path} is not a Waypost bundle")
+        version = meta(conn).get("schema_version")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise BundleError(f"{path} is not a readable SQLite file ({exc})") from None
+    except BundleError:
+        conn.close()
+        raise
+    if version != str(SCHEMA_VERSION):
+        conn.close()
+        raise BundleError(f"{path} has schema version {version}; this Waypost reads {SCHEMA_VERSION}")
+    return conn
+
+
+def content_digest(conn: sqlite3.Connection) -> str:
+    """Return the SHA-256 over the bundle's canonical rows, whatever its page layout."""
+    digest = hashlib.sha256()
+    for key in CONTENT_META:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        digest.update(_canonical(["meta", key, row[0] if row else None]))
+    for table, order in DIGEST_TABLES.items():
+        for row in conn.execute(f"SELECT rowid, * FROM {table} ORDER BY {order}"):
+            digest.update(_canonical([table, *row]))
+    return digest.hexdigest()
+
+
+def _canonical(values: list[Any]) -> bytes:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """Return the bundle's metadata as a dict."""
+    return {row[0]: row[1] for row in conn.execute("SELECT key, value FROM meta")}
+
+
+def languages(conn: sqlite3.Connection) -> list[dict[str, str]]:
+    """Return the bundle's languages in switcher order; the first is the source."""
+    rows = conn.execute("SELECT code, name, dir FROM languages ORDER BY position")
+    return [dict(row) for row in rows]
+
+
+def topics(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, Any]]:
+    """Return every topic with its name and description in lang (or the source)."""
+    rows = conn.execute(
+        """
+        SELECT t.slug,
+               coalesce(l.name, s.name) AS name,
+               coalesce(nullif(l.description, ''), s.description) AS description,
+               l.name IS NULL AS fallback,
+               (SELECT count(*) FROM articles a WHERE a.topic = t.slug AND a.lang = :source)
+                 AS articles
+        FROM topics t
+        JOIN topic_names s ON s.topic = t.slug AND s.lang = :source
+        LEFT JOIN topic_names l ON l.topic = t.slug AND l.lang = :lang
+        ORDER BY t.position
+        """,
+        {"lang": lang, "source": source},
+    )
+    return [dict(row) for row in rows]
+
+
+_LOCALISED = """
+    SELECT coalesce(tr.id, src.id) AS id, src.updated AS source_updated,
+           src.source_hash AS current_hash, tr.id IS NULL AS fallback
+    FROM articles src
+    LEFT JOIN articles tr ON tr.slug = src.slug AND tr.lang = :lang
+    WHERE src.lang = :source
+"""
+
+
+def articles_in_topic(conn: sqlite3.Connection, lang: str, source: str, topic: str) -> list[dict]:
+    """Return the topic's articles in lang, falling back to the source language."""
+    rows = conn.execute(
+        f"""
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.translation_status, l.fallback
+        FROM ({_LOCALISED} AND src.topic = :topic) l JOIN articles a ON a.id = l.id
+        ORDER BY a.title
+        """,
+        {"lang": lang, "source": source, "topic": topic},
+    )
+    return [dict(row) for row in rows]
+
+
+def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict | None:
+    """Return one article in lang, or in the source language when not translated.
+
+    `outdated` is true when the source changed after the translation was made.
+    """
+    row = conn.execute(
+        f"""
+        SELECT a.*, l.fallback, l.source_updated,
+               a.translation_of IS NOT NULL AND a.translation_of != l.current_hash AS outdated
+        FROM ({_LOCALISED} AND src.slug = :slug) l JOIN articles a ON a.id = l.id
+        """,
+        {"lang": lang, "source": source, "slug": slug},
+    ).fetchone()
+    if row is None:
+        return None
+    result = dict(row)
+    result["sources"] = json.loads(result["sources"])
+    return result
+
+
+def glossary(conn: sqlite3.Connection, lang: str, source: str) -> list[dict]:
+    """Return every glossary entry in lang, falling back to the source language."""
+    rows = conn.execute(
+        """
+        SELECT src.id, coalesce(tr.lang, src.lang) AS lang,
+               coalesce(tr.term, src.term) AS term,
+               coalesce(tr.definition, src.definition) AS definition,
+               tr.id IS NULL AS fallback
+        FROM glossary src
+        LEFT JOIN glossary tr ON tr.id = src.id AND tr.lang = :lang
+        WHERE src.lang = :source
+        ORDER BY coalesce(tr.term, src.term)
+        """,
+        {"lang": lang, "source": source},
+    )
+    return [dict(row) for row in rows]
+
+
+def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int) -> dict:
+    """Find articles in lang (and untranslated source articles) matching a reader's query.
+
+    Returns the folded terms, the total count and up to `limit` results with
+    highlighted snippets; any text at all is a valid query.
+    """
+    terms = searching.query_terms(query)
+    if not terms:
+        return {"terms": [], "total": 0, "results": []}
+    rows = conn.execute(
+        f"""
+        WITH hits AS MATERIALIZED (
+            SELECT rowid AS id, bm25(search, 4.0, 1.0) AS score FROM search WHERE search MATCH :match
+        )
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.text, l.fallback,
+               count(*) OVER () AS total
+        FROM hits
+        JOIN articles a ON a.id = hits.id
+        JOIN ({_LOCALISED}) l ON l.id = a.id
+        ORDER BY hits.score, a.slug
+        LIMIT :limit
+        """,
+        {"lang": lang, "source": source, "match": searching.match_expression(terms), "limit": limit},
+    ).fetchall()
+    results = []
+    for row in rows:
+        result = dict(row)
+        text = result.pop("text")
+        result.pop("total")
+        result["snippet"] = searching.snippet(text, terms)
+        results.append(result)
+    return {"terms": terms, "total": rows[0]["total"] if rows else 0, "results": results}

@@ -1,0 +1,161 @@
+"""The `waypost` command: thin wrappers around library calls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, bundle, settings
+from .builder import build_bundle
+from .content import Content, load_content
+
+DEFAULT_CONTENT = Path(settings.defaults()["CONTENT_DIR"])
+
+
+def fail(message: str) -> None:
+    """Print one clear line and stop with a non-zero exit."""
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+def report(content: Content) -> None:
+    """Print every problem, then a count per language."""
+    for problem in content.problems:
+        click.secho(str(problem), fg="yellow" if problem.warning else "red", err=True)
+    if content.languages:
+        counts = content.counts()
+        click.echo("language  articles  glossary")
+        for code, (articles, terms) in counts.items():
+            click.echo(f"{code:<9} {articles:>8}  {terms:>8}")
+    click.echo(f"{len(content.errors)} errors, {len(content.warnings)} warnings")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="waypost")
+def main() -> None:
+    """Waypost: offline-first guidance for people on the move."""
+
+
+@main.command()
+@click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
+def check(content_dir: Path) -> None:
+    """Check a content folder and list every problem; write nothing.
+
+    \b
+    Example:
+      waypost check content/
+    """
+    content = load_content(content_dir)
+    report(content)
+    if content.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("waypost.bundle"),
+              show_default=True, help="Bundle file to write.")  # fmt: skip
+def build(content_dir: Path, output: Path) -> None:
+    """Check a content folder and build it into one bundle file.
+
+    Nothing is written when the content has errors.
+
+    \b
+    Example:
+      waypost build content/ -o demo.bundle
+    """
+    content = load_content(content_dir)
+    report(content)
+    if content.errors:
+        fail(f"not built: fix the {len(content.errors)} errors above")
+    with click.progressbar(length=len(content.articles), label="Writing articles") as bar:
+        digest = build_bundle(content, output, progress=lambda _article: bar.update(1))
+    click.echo(f"Built {output} ({output.stat().st_size // 1024} KB)")
+    click.echo(f"content digest {digest}")
+
+
+def _serve_help() -> str:
+    lines = ["Serve the guidance site with a production WSGI server (waitress).", "",
+             "\b", "Settings (environment variables):"]  # fmt: skip
+    lines += [f"  WAYPOST_{s.name}: {s.help}" for s in settings.SETTINGS]
+    lines += ["", "\b", "Example:", "  waypost serve --host 0.0.0.0 --port 8000"]
+    return "\n".join(lines)
+
+
+@main.command(help=_serve_help())
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--bundle", "bundle_path", type=click.Path(path_type=Path),
+              help="Bundle file to serve (default: the instance bundle).")  # fmt: skip
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, bundle_path: Path | None, threads: int) -> None:
+    import waitress
+
+    from . import create_app
+
+    app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
+    live = Path(app.config["BUNDLE"])
+    if not live.exists():
+        content_dir = Path(app.config["CONTENT_DIR"])
+        click.echo(f"No bundle at {live} yet: building one from {content_dir}")
+        content = load_content(content_dir)
+        if content.errors:
+            report(content)
+            fail(f"cannot build {live}: fix the errors above or pass --bundle")
+        build_bundle(content, live)
+    try:
+        bundle.connect(live).close()
+    except bundle.BundleError as exc:
+        fail(str(exc))
+    click.echo(f"Serving {live} on http://{host}:{port}/  (Ctrl+C stops)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="Waypost")
+
+
+@main.group()
+def i18n() -> None:
+    """Interface catalogs and content translations."""
+
+
+@i18n.command("compile")
+@click.option("--translations", type=click.Path(path_type=Path),
+              default=Path(settings.defaults()["TRANSLATIONS_DIR"]), show_default=True)  # fmt: skip
+def i18n_compile(translations: Path) -> None:
+    """Compile every interface catalog, failing on any that does not compile.
+
+    \b
+    Example:
+      waypost i18n compile
+    """
+    from .i18n import compile_catalogs
+
+    problems = compile_catalogs(translations, translations)
+    for problem in problems:
+        click.secho(problem, fg="red", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"compiled the catalogs in {translations}")
+
+
+@i18n.command("stamp")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path),
+              show_default=True)  # fmt: skip
+def i18n_stamp(files: tuple[Path, ...], content_dir: Path) -> None:
+    """Mark translations as made from the current source text.
+
+    Run it after bringing a translation up to date with its source article.
+
+    \b
+    Example:
+      waypost i18n stamp content/articles/ar/keep-receipts.md
+    """
+    from .translations import stamp
+
+    content = load_content(content_dir)
+    for path in files:
+        try:
+            click.echo(f"{path}: translation_of {stamp(content, path)}")
+        except ValueError as exc:
+            fail(str(exc))

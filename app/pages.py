@@ -1,0 +1,155 @@
+"""The server-rendered pages: complete HTML that needs no JavaScript."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for,
+)  # fmt: skip
+from flask_babel import format_date
+from werkzeug.exceptions import HTTPException
+
+from . import bundle, store
+
+bp = Blueprint("pages", __name__)
+
+
+def site_languages() -> list[dict[str, str]]:
+    """Return the live bundle's languages, read once a request."""
+    if "languages" not in g:
+        g.languages = bundle.languages(store.get_db())
+    return g.languages
+
+
+def best_language() -> str:
+    """Return the configured language that best fits the browser's Accept-Language."""
+    try:
+        codes = [lang["code"] for lang in site_languages()]
+    except bundle.BundleError:
+        return "en"
+    return request.accept_languages.best_match(codes, default=codes[0])
+
+
+@bp.url_value_preprocessor
+def pull_lang(endpoint: str | None, values: dict | None) -> None:
+    if values and "lang" in values:
+        g.lang = values.pop("lang")
+
+
+@bp.url_defaults
+def add_lang(endpoint: str, values: dict) -> None:
+    if "lang" in g and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values.setdefault("lang", g.lang)
+
+
+@bp.before_request
+def check_lang() -> None:
+    if "lang" in g and g.lang not in {lang["code"] for lang in site_languages()}:
+        g.lang = best_language()
+        abort(404)
+
+
+@bp.app_context_processor
+def page_context() -> dict:
+    def switch_url(code: str) -> str:
+        """Return this page's URL in another language."""
+        if request.endpoint and request.endpoint.startswith("pages.") and request.view_args is not None:
+            url = url_for(request.endpoint, **{**request.view_args, "lang": code})
+            return url + ("?" + request.query_string.decode() if request.query_string else "")
+        return url_for("pages.home", lang=code)
+
+    try:
+        languages = site_languages()
+    except bundle.BundleError:
+        languages = []
+    lang = g.get("lang", "en")
+    current = next((x for x in languages if x["code"] == lang), {"code": lang, "dir": "ltr"})
+    return {"languages": languages, "page_lang": current, "switch_url": switch_url}
+
+
+@bp.app_template_filter("day")
+def day(iso: str) -> str:
+    """Format an ISO date in the reader's language."""
+    return format_date(date.fromisoformat(iso), format="long")
+
+
+@bp.get("/")
+def root() -> Response:
+    response = redirect(url_for("pages.home", lang=best_language()))
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/<lang>/")
+def home() -> str:
+    topics = bundle.topics(store.get_db(), g.lang, store.source_language())
+    return render_template("pages/home.html", topics=topics)
+
+
+@bp.get("/<lang>/<topic>/")
+def topic(topic: str) -> str:
+    db, source = store.get_db(), store.source_language()
+    found = next((t for t in bundle.topics(db, g.lang, source) if t["slug"] == topic), None)
+    if found is None:
+        abort(404)
+    articles = bundle.articles_in_topic(db, g.lang, source, topic)
+    return render_template("pages/topic.html", topic=found, articles=articles)
+
+
+@bp.get("/<lang>/<topic>/<slug>")
+def article(topic: str, slug: str) -> str | Response:
+    db, source = store.get_db(), store.source_language()
+    found = bundle.article(db, g.lang, source, slug)
+    if found is None:
+        abort(404)
+    if found["topic"] != topic:
+        return redirect(url_for("pages.article", topic=found["topic"], slug=slug), 301)
+    topic_row = next(t for t in bundle.topics(db, g.lang, source) if t["slug"] == topic)
+    return render_template(
+        "pages/article.html",
+        article=found,
+        topic=topic_row,
+        content_lang=_language(found["lang"]),
+        source_lang=_language(source),
+        past_review=date.fromisoformat(found["review_by"]) < date.today(),
+    )
+
+
+@bp.get("/<lang>/glossary")
+def glossary() -> str:
+    entries = bundle.glossary(store.get_db(), g.lang, store.source_language())
+    return render_template("pages/glossary.html", entries=entries, language=_language)
+
+
+@bp.get("/<lang>/search")
+def search() -> str:
+    query = request.args.get("q", "")
+    found = bundle.search(
+        store.get_db(), g.lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"]
+    )
+    return render_template("pages/search.html", query=query, found=found, language=_language)
+
+
+def _language(code: str) -> dict[str, str]:
+    return next(x for x in site_languages() if x["code"] == code)
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
+    if request.path.startswith("/api/"):
+        from .api import error_response
+
+        return error_response(exc.code or 500, exc.description or exc.name)
+    if exc.code is None or exc.code < 400:
+        return exc
+    g.lang = g.get("lang") or best_language()
+    return render_template("pages/error.html", code=exc.code), exc.code
+
+
+@bp.app_errorhandler(bundle.BundleError)
+def no_bundle(exc: bundle.BundleError) -> tuple[str, int]:
+    current_app.logger.error("cannot serve: %s", exc)
+    g.pop("languages", None)
+    g.lang = g.get("lang") or "en"
+    return render_template("pages/error.html", code=503), 503

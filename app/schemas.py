@@ -1,0 +1,70 @@
+"""marshmallow schemas for the content files: the only definition of their shape."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+valid_slug = validate.Regexp(SLUG_PATTERN, error="must be lower-case letters, digits and hyphens")
+valid_hash = validate.Regexp(
+    r"^[0-9a-f]{16}$", error="must be 16 hexadecimal characters (see `waypost i18n stamp`)"
+)
+STATUSES = ("reviewed", "unreviewed", "machine")
+valid_status = validate.OneOf(STATUSES, error="must be one of: " + ", ".join(STATUSES))
+not_empty = validate.Length(min=1, error="must not be empty")
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class LanguageSchema(StrictSchema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", error="must be a lower-case language tag"
+        ),
+    )
+    name = fields.String(required=True, validate=not_empty)
+    dir = fields.String(required=True, validate=validate.OneOf(("ltr", "rtl")))
+
+
+class TopicSchema(StrictSchema):
+    slug = fields.String(required=True, validate=valid_slug)
+    name = fields.Dict(keys=fields.String(), values=fields.String(validate=not_empty), required=True)
+    description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class SourceSchema(StrictSchema):
+    title = fields.String(required=True, validate=not_empty)
+    url = fields.Url(required=True, schemes={"https"}, error_messages={"invalid": "must be an https:// address"})
+
+
+class ArticleSchema(StrictSchema):
+    slug = fields.String(required=True, validate=valid_slug)
+    topic = fields.String(required=True, validate=valid_slug)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    updated = fields.Date(required=True)
+    review_by = fields.Date(required=True)
+    sources = fields.List(
+        fields.Nested(SourceSchema),
+        required=True,
+        validate=validate.Length(min=1, error="needs at least one source"),
+    )
+    translation_of = fields.String(validate=valid_hash)
+    translation_status = fields.String(validate=valid_status)
+
+
+class TermSchema(StrictSchema):
+    id = fields.String(required=True, validate=valid_slug)
+    term = fields.String(required=True, validate=not_empty)
+    definition = fields.String(required=True, validate=not_empty)
+    translation_of = fields.String(validate=valid_hash)
+    translation_status = fields.String(validate=valid_status)
+
+
+class GlossarySchema(StrictSchema):
+    translation_status = fields.String(validate=valid_status)
+    terms = fields.List(fields.Nested(TermSchema), required=True)

@@ -1,0 +1,69 @@
+"""Every Waypost setting, declared once.
+
+The defaults in `create_app`, the `waypost serve --help` text and the settings
+table in README.md are all derived from `SETTINGS`; a test keeps the README in
+step with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "BUNDLE",
+        "",
+        "Path of the live bundle file. Empty means `waypost.bundle` in the instance folder.",
+    ),
+    Setting(
+        "CONTENT_DIR",
+        str(PROJECT_ROOT / "content"),
+        "Content folder that `waypost serve` builds into a bundle when none exists yet.",
+    ),
+    Setting(
+        "TRANSLATIONS_DIR",
+        str(PROJECT_ROOT / "translations"),
+        "Folder of the gettext catalogs (`<lang>/LC_MESSAGES/messages.po`), compiled at start.",
+    ),
+    Setting(
+        "ACCESS_LOG",
+        False,
+        "Log each request's method, path and status. Never logs IP addresses.",
+    ),
+    Setting(
+        "SEARCH_RESULTS",
+        20,
+        "Most results one search page shows.",
+    ),
+)
+
+
+def defaults() -> dict[str, Any]:
+    """Return the default value of every setting, keyed by name."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def markdown_table() -> str:
+    """Return the settings as the Markdown table the README shows."""
+    rows = ["| environment variable | default | what it does |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = s.default
+        if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
+            default = Path(default).relative_to(PROJECT_ROOT).as_posix() + "/"
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        if isinstance(default, bool):
+            shown = f"`{str(default).lower()}`"
+        rows.append(f"| `WAYPOST_{s.name}` | {shown} | {s.help} |")
+    return "\n".join(rows)
