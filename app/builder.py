@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -36,7 +36,7 @@ def build_bundle(content: Content, out: Path, progress: Progress | None = None) 
         db["meta"].insert_all(
             [
                 {"key": "content_digest", "value": digest},
-                {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                {"key": "built_at", "value": datetime.now(UTC).isoformat(timespec="seconds")},
             ]
         )
         db.conn.commit()
@@ -115,10 +115,10 @@ def _write(db: sqlite_utils.Database, content: Content, progress: Progress | Non
         pk=("lang", "id"),
     )  # fmt: skip
     db["glossary"].insert_all(
-        (
+        
             {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
              "source_hash": t.source_hash, "translation_of": t.translation_of,
              "translation_status": t.translation_status}
             for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
-        )
+        
     )  # fmt: skip

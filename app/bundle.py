@@ -69,6 +69,16 @@ def content_digest(conn: sqlite3.Connection) -> str:
     return digest.hexdigest()
 
 
+def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Return rows as dicts, with SQLite's 0/1 flags as booleans."""
+    rows = [dict(row) for row in cursor]
+    for row in rows:
+        for flag in ("fallback", "outdated"):
+            if flag in row:
+                row[flag] = bool(row[flag])
+    return rows
+
+
 def _canonical(values: list[Any]) -> bytes:
     return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
@@ -101,7 +111,7 @@ def topics(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, A
         """,
         {"lang": lang, "source": source},
     )
-    return [dict(row) for row in rows]
+    return _rows(rows)
 
 
 _LOCALISED = """
@@ -123,7 +133,7 @@ def articles_in_topic(conn: sqlite3.Connection, lang: str, source: str, topic: s
         """,
         {"lang": lang, "source": source, "topic": topic},
     )
-    return [dict(row) for row in rows]
+    return _rows(rows)
 
 
 def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict | None:
@@ -138,10 +148,11 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
         FROM ({_LOCALISED} AND src.slug = :slug) l JOIN articles a ON a.id = l.id
         """,
         {"lang": lang, "source": source, "slug": slug},
-    ).fetchone()
-    if row is None:
+    )
+    found = _rows(row)
+    if not found:
         return None
-    result = dict(row)
+    result = found[0]
     result["sources"] = json.loads(result["sources"])
     return result
 
@@ -161,7 +172,7 @@ def glossary(conn: sqlite3.Connection, lang: str, source: str) -> list[dict]:
         """,
         {"lang": lang, "source": source},
     )
-    return [dict(row) for row in rows]
+    return _rows(rows)
 
 
 def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int) -> dict:
@@ -187,12 +198,10 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
         LIMIT :limit
         """,
         {"lang": lang, "source": source, "match": searching.match_expression(terms), "limit": limit},
-    ).fetchall()
-    results = []
-    for row in rows:
-        result = dict(row)
-        text = result.pop("text")
-        result.pop("total")
-        result["snippet"] = searching.snippet(text, terms)
-        results.append(result)
-    return {"terms": terms, "total": rows[0]["total"] if rows else 0, "results": results}
+    )
+    results = _rows(rows)
+    total = results[0]["total"] if results else 0
+    for result in results:
+        del result["total"]
+        result["snippet"] = searching.snippet(result.pop("text"), terms)
+    return {"terms": terms, "total": total, "results": results}

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )  # fmt: skip
 from flask_babel import format_date
 from werkzeug.exceptions import HTTPException

@@ -1,0 +1,26 @@
+# Waypost in a container: the demo guidance, served on port 8000.
+#   docker build -t waypost . && docker run -p 8000:8000 -v waypost-data:/data waypost
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    WAYPOST_INSTANCE_PATH=/data \
+    WAYPOST_CONTENT_DIR=/srv/waypost/content \
+    WAYPOST_TRANSLATIONS_DIR=/srv/waypost/translations
+
+WORKDIR /srv/waypost
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip install --no-cache-dir .
+COPY content ./content
+COPY translations ./translations
+
+RUN useradd --system --uid 10001 --home-dir /data waypost \
+    && mkdir -p /data && chown waypost /data
+USER waypost
+# Build the bundle into the image; a fresh empty volume on /data gets one
+# built on first start instead.
+RUN waypost build content -o /data/waypost.bundle
+
+EXPOSE 8000
+CMD ["waypost", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,65 @@
+"""Low bandwidth: compression, strong ETags and 304s, an immutable stylesheet."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+import pytest
+
+
+def stylesheet_url(html: str) -> str:
+    return re.search(r'<link rel="stylesheet" href="([^"]+)">', html).group(1)
+
+
+@pytest.mark.parametrize(("accept", "encoding"), [("gzip", "gzip"), ("br, gzip", "br"), ("identity", None)])
+def test_pages_are_compressed_as_the_client_accepts(client, accept, encoding):
+    response = client.get("/en/glossary", headers={"Accept-Encoding": accept})
+    assert response.headers.get("Content-Encoding") == encoding
+    assert "Accept-Encoding" in response.headers["Vary"]
+    body = response.get_data()
+    if encoding == "gzip":
+        body = gzip.decompress(body)
+    elif encoding == "br":
+        body = brotli.decompress(body)
+    assert b"<!doctype html>" in body
+
+
+@pytest.mark.parametrize("accept", ["gzip", "br", "identity"])
+def test_a_repeat_request_with_the_etag_gets_a_304(client, accept):
+    first = client.get("/ar/", headers={"Accept-Encoding": accept})
+    etag = first.headers["ETag"]
+    assert not etag.startswith("W/")
+    again = client.get("/ar/", headers={"Accept-Encoding": accept, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+
+
+def test_each_encoding_has_its_own_etag(client):
+    tags = {client.get("/en/", headers={"Accept-Encoding": e}).headers["ETag"] for e in ("br", "gzip", "identity")}
+    assert len(tags) == 3
+
+
+def test_the_stylesheet_has_a_hashed_url_and_is_immutable(client):
+    url = stylesheet_url(client.get("/en/").get_data(as_text=True))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    assert "immutable" in response.headers["Cache-Control"]
+    stale = client.get(url.replace(url.split("/")[2], "000000000000"))
+    assert stale.status_code == 302 and stale.headers["Location"] == url
+
+
+def test_home_page_and_stylesheet_transfer_under_15_kb_gzipped(client):
+    page = client.get("/en/", headers={"Accept-Encoding": "gzip"})
+    css = client.get(stylesheet_url(gzip.decompress(page.get_data()).decode()), headers={"Accept-Encoding": "gzip"})
+    assert len(page.get_data()) + len(css.get_data()) < 15_000
+
+
+def test_access_logging_never_records_addresses(make_app, caplog):
+    client = make_app(ACCESS_LOG=True).test_client()
+    with caplog.at_level("INFO", logger="waypost.access"):
+        client.get("/en/", environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert "GET /en/ 200" in caplog.text
+    assert "203.0.113.7" not in caplog.text

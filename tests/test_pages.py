@@ -1,0 +1,151 @@
+"""Every page in every language: status, lang and dir, translated strings, fallback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask_babel import force_locale, gettext
+
+from .conftest import LANGUAGES
+
+RTL = {"ar", "fa"}
+PAGES = ["/{lang}/", "/{lang}/money/", "/{lang}/rights/rights-1", "/{lang}/money/money-1",
+         "/{lang}/search?q=copy", "/{lang}/glossary"]  # fmt: skip
+
+
+def html_attrs(html: str) -> tuple[str, str]:
+    match = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
+    assert match, html[:200]
+    return match.group(1), match.group(2)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_in_every_language(make_app, lang, page):
+    app = make_app()
+    response = app.test_client().get(page.format(lang=lang))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html_attrs(html) == (lang, "rtl" if lang in RTL else "ltr")
+    with app.test_request_context(), force_locale(lang):
+        expected = gettext("Skip to main content")
+    assert expected in html
+    if lang != "en":
+        assert expected != "Skip to main content", f"{lang} catalog lacks a translation"
+
+
+def test_the_home_page_lists_every_topic_in_the_readers_language(client):
+    html = client.get("/fa/").get_data(as_text=True)
+    for topic in ("Legal Routes (fa)", "Rights (fa)", "Money (fa)", "Digital Safety (fa)", "Emergencies (fa)"):
+        assert topic in html
+
+
+def test_the_language_switcher_names_each_language_in_its_own_script_and_keeps_the_page(client):
+    html = client.get("/en/money/money-1").get_data(as_text=True)
+    assert '<a href="/ar/money/money-1" lang="ar" dir="rtl" hreflang="ar">العربية</a>' in html
+    assert '<a href="/uk/money/money-1" lang="uk" dir="ltr" hreflang="uk">Українська</a>' in html
+
+
+def test_an_untranslated_article_falls_back_to_english_with_a_notice(make_app):
+    app = make_app()
+    html = app.test_client().get("/ar/money/money-1").get_data(as_text=True)
+    assert html_attrs(html) == ("ar", "rtl")
+    assert '<article lang="en" dir="ltr">' in html
+    assert "Guide money 1" in html
+    with app.test_request_context(), force_locale("ar"):
+        notice = gettext(
+            "This article is not translated into %(language)s yet. Here it is in %(source)s.",
+            language="العربية", source="English",
+        )
+    assert notice in html
+
+
+def test_a_translated_article_is_in_its_language_with_a_machine_translation_notice(make_app):
+    app = make_app()
+    html = app.test_client().get("/fa/rights/rights-1").get_data(as_text=True)
+    assert '<article lang="fa" dir="rtl">' in html
+    assert "fa rights one" in html
+    with app.test_request_context(), force_locale("fa"):
+        notice = gettext("This is a machine translation that no person has checked yet. It may contain mistakes.")
+    assert notice in html
+    assert 'href="/en/rights/rights-1"' in html
+
+
+def test_article_links_keep_the_reader_in_their_language(client):
+    html = client.get("/fr/rights/rights-1").get_data(as_text=True)
+    assert 'href="../glossary#passport"' in html  # resolves to /fr/glossary#passport
+
+
+def test_article_dates_are_localised(client):
+    html = client.get("/fr/rights/rights-1").get_data(as_text=True)
+    assert "2 novembre 2026" in html
+
+
+def test_an_article_under_the_wrong_topic_redirects_to_its_topic(client):
+    response = client.get("/en/rights/money-1")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/en/money/money-1"
+
+
+@pytest.mark.parametrize(
+    ("accept", "target"),
+    [("ar,en;q=0.5", "/ar/"), ("fa-IR", "/fa/"), ("de-DE,de", "/en/"), ("", "/en/"), ("uk;q=0.9,fr", "/fr/")],
+)
+def test_root_sends_the_visitor_to_the_best_language(client, accept, target):
+    response = client.get("/", headers={"Accept-Language": accept})
+    assert response.status_code == 302
+    assert response.headers["Location"] == target
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/xx/", "/en/no-topic/", "/en/money/no-article", "/ar/money/no-article", "/%ff/", "/en/money/%00",
+     "/" + "a" * 5000, "/en/glossary/", "/en/../../etc/passwd", "/static/abc/none.css"],
+)
+def test_strange_urls_get_a_localised_404_never_a_500(client, url):
+    response = client.get(url, headers={"Accept-Language": "ar"}, follow_redirects=True)
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "<h1>" in html and html_attrs(html)[1] in ("ltr", "rtl")
+
+
+def test_the_404_page_speaks_the_language_of_the_url(make_app):
+    app = make_app()
+    html = app.test_client().get("/uk/money/nothing-here").get_data(as_text=True)
+    with app.test_request_context(), force_locale("uk"):
+        assert gettext("Page not found") in html
+    assert html_attrs(html) == ("uk", "ltr")
+
+
+def test_a_missing_bundle_gives_a_clear_503_page(make_app, tmp_path):
+    response = make_app(BUNDLE=str(tmp_path / "none.bundle")).test_client().get("/en/")
+    assert response.status_code == 503
+    assert "No guidance loaded yet" in response.get_data(as_text=True)
+
+
+def test_posting_to_a_page_is_refused_without_a_traceback(client):
+    assert client.post("/en/").status_code == 405
+
+
+def test_no_page_sets_a_cookie_or_names_a_third_party(client):
+    for url in ("/", "/en/", "/ar/money/", "/en/search?q=x", "/api/v1/status", "/nope"):
+        response = client.get(url, follow_redirects=True)
+        assert "Set-Cookie" not in response.headers
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        html = response.get_data(as_text=True)
+        assert not re.search(r'(src|href)="(https?:)?//', html), url
+
+
+def test_the_api_answers_in_json_with_one_error_shape(client):
+    status = client.get("/api/v1/status").get_json()
+    assert status["languages"] == list(LANGUAGES) and len(status["content_digest"]) == 64
+    article = client.get("/api/v1/ar/articles/money-1").get_json()
+    assert article["fallback"] is True and article["lang"] == "en"
+    assert client.get("/api/v1/en/articles/nope").get_json() == {
+        "error": {"status": 404, "message": "no article 'nope'"}
+    }
+    assert client.get("/api/v1/zz/search?q=a").status_code == 404
+    assert client.get("/api/v1/nothing").get_json()["error"]["status"] == 404
