@@ -159,3 +159,7 @@ def i18n_stamp(files: tuple[Path, ...], content_dir: Path) -> None:
             click.echo(f"{path}: translation_of {stamp(content, path)}")
         except ValueError as exc:
             fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()
