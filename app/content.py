@@ -339,7 +339,7 @@ def _check_articles(content: Content, today: date) -> None:
                 if getattr(a, key):
                     report(key, f"'{key}' belongs only in translations")
         else:
-            _check_translation(a, originals.get(a.slug), report)
+            _check_translation(a, originals.get(a.slug), topics, report)
         rendered = render(
             a.body,
             lambda slug: _article_url(originals, content.unloaded, slug),
@@ -358,14 +358,14 @@ def _article_url(originals: dict[str, Article], unloaded: set[str], slug: str) -
     return "#" if slug in unloaded else None
 
 
-def _check_translation(a: Article, original: Article | None, report) -> None:
+def _check_translation(a: Article, original: Article | None, topics: set[str], report) -> None:
     for key in ("translation_of", "translation_status"):
         if not getattr(a, key):
             report("slug", f"missing required field '{key}' (every translation needs it)")
     if original is None:
         report("slug", f"translation of '{a.slug}', but there is no source article with that slug")
         return
-    if a.topic != original.topic:
+    if a.topic != original.topic and original.topic in topics:
         report("topic", f"topic '{a.topic}' differs from the source article's '{original.topic}'")
     if a.translation_of and a.translation_of != original.source_hash:
         report(

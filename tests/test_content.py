@@ -58,6 +58,12 @@ def test_each_kind_of_mistake_is_reported_with_file_and_line(content_dir, name, 
     assert any(e.startswith(expected) and message in e for e in errors), errors
 
 
+def test_a_mistake_in_a_source_article_is_not_repeated_for_its_translations(content_dir):
+    replace_in(content_dir / "articles/en/rights-1.md", "topic: rights", "topic: cooking")
+    errors = [str(p) for p in load_content(content_dir).errors]
+    assert len(errors) == 1 and "unknown topic 'cooking'" in errors[0], errors
+
+
 def test_an_article_in_an_unknown_language_folder_is_reported(content_dir):
     stray = content_dir / "articles" / "xx" / "money-1.md"
     stray.parent.mkdir()
