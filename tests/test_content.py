@@ -31,6 +31,9 @@ def test_the_fixture_content_is_valid(content_dir):
 # (file under content/, text to replace, replacement, line, message fragment)
 MISTAKES = [
     ("articles/en/money-1.md", "title: Guide money 1\n", "", 1, "missing required field 'title'"),
+    ("articles/en/money-1.md", "summary: What to know about guide money 1.\n", "", 1, "missing required field 'summary'"),
+    ("articles/en/money-1.md", "review_by: 2099-11-01\n", "", 1, "missing required field 'review_by'"),
+    ("articles/en/money-1.md", "sources:\n  - title: UNHCR Help\n    url: https://help.unhcr.org/\n", "sources: []\n", 8, "sources: needs at least one source"),
     ("articles/en/money-1.md", "topic: money\n", "topic: money\ncolour: red\n", 4, "unknown field 'colour'"),
     ("articles/en/money-1.md", "updated: 2026-11-01", "updated: 2026-13-01", 6, "updated: not a valid date"),
     ("articles/en/money-1.md", "topic: money", "topic: cooking", 3, "unknown topic 'cooking'"),
