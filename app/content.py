@@ -205,19 +205,25 @@ def _describe(key_path: tuple, message: str) -> str:
     return f"{name}: {message[0].lower()}{message[1:]}" if message else name
 
 
-def _load_languages(content: Content) -> None:
-    path = content.root / "languages.yaml"
+def _load_list(content: Content, name: str, schema: Schema):
+    """Yield (index, loaded item, lines) for each valid item of a YAML list file."""
+    path = content.root / f"{name}.yaml"
     data, lines = _read_yaml(content, path)
     if data is None:
         return
     if not isinstance(data, list) or not data:
-        _problem(content, path, 1, "expected a list of languages")
+        _problem(content, path, 1, f"expected a list of {name}")
         return
-    seen = set()
     for i, item in enumerate(data):
-        loaded = _validate(content, schemas.LanguageSchema(), item, path, lines, (i,))
-        if loaded is None:
-            continue
+        loaded = _validate(content, schema, item, path, lines, (i,))
+        if loaded is not None:
+            yield i, loaded, lines
+
+
+def _load_languages(content: Content) -> None:
+    path = content.root / "languages.yaml"
+    seen = set()
+    for i, loaded, lines in _load_list(content, "languages", schemas.LanguageSchema()):
         if loaded["code"] in seen:
             _problem(content, path, lines[(i,)], f"language '{loaded['code']}' is listed twice")
             continue
@@ -227,17 +233,8 @@ def _load_languages(content: Content) -> None:
 
 def _load_topics(content: Content) -> None:
     path = content.root / "topics.yaml"
-    data, lines = _read_yaml(content, path)
-    if data is None:
-        return
-    if not isinstance(data, list) or not data:
-        _problem(content, path, 1, "expected a list of topics")
-        return
     codes = {lang.code for lang in content.languages}
-    for i, item in enumerate(data):
-        loaded = _validate(content, schemas.TopicSchema(), item, path, lines, (i,))
-        if loaded is None:
-            continue
+    for i, loaded, lines in _load_list(content, "topics", schemas.TopicSchema()):
         if any(t.slug == loaded["slug"] for t in content.topics):
             _problem(content, path, lines[(i,)], f"topic '{loaded['slug']}' is listed twice")
             continue
