@@ -115,10 +115,8 @@ def _write(db: sqlite_utils.Database, content: Content, progress: Progress | Non
         pk=("lang", "id"),
     )  # fmt: skip
     db["glossary"].insert_all(
-        
-            {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
-             "source_hash": t.source_hash, "translation_of": t.translation_of,
-             "translation_status": t.translation_status}
-            for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
-        
+        {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
+         "source_hash": t.source_hash, "translation_of": t.translation_of,
+         "translation_status": t.translation_status}
+        for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
     )  # fmt: skip

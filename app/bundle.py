@@ -141,7 +141,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
 
     `outdated` is true when the source changed after the translation was made.
     """
-    row = conn.execute(
+    cursor = conn.execute(
         f"""
         SELECT a.*, l.fallback, l.source_updated,
                a.translation_of IS NOT NULL AND a.translation_of != l.current_hash AS outdated
@@ -149,7 +149,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
         """,
         {"lang": lang, "source": source, "slug": slug},
     )
-    found = _rows(row)
+    found = _rows(cursor)
     if not found:
         return None
     result = found[0]

@@ -14,11 +14,12 @@ from flask import (
     render_template,
     request,
     url_for,
-)  # fmt: skip
+)
 from flask_babel import format_date
 from werkzeug.exceptions import HTTPException
 
 from . import bundle, store
+from .api import error_response
 
 bp = Blueprint("pages", __name__)
 
@@ -146,8 +147,6 @@ def _language(code: str) -> dict[str, str]:
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
     if request.path.startswith("/api/"):
-        from .api import error_response
-
         return error_response(exc.code or 500, exc.description or exc.name)
     if exc.code is None or exc.code < 400:
         return exc

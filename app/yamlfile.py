@@ -44,7 +44,7 @@ def _build(node: yaml.Node, path: tuple, lines: Lines, offset: int) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = _scalar(key_node, offset)
             if key in result:
                 raise YamlError(key_node.start_mark.line + 1 + offset, f"duplicate key '{key}'")
             result[key] = _build(value_node, (*path, key), lines, offset)
@@ -52,12 +52,12 @@ def _build(node: yaml.Node, path: tuple, lines: Lines, offset: int) -> Any:
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), lines, offset) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    return _scalar(node, offset)
 
 
-def _scalar(node: yaml.Node) -> Any:
+def _scalar(node: yaml.Node, offset: int) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        raise YamlError(node.start_mark.line + 1, "a key must be plain text")
+        raise YamlError(node.start_mark.line + 1 + offset, "a key must be plain text")
     if node.tag == _TIMESTAMP:
         return node.value
     return _CONSTRUCTOR.construct_object(node)

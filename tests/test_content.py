@@ -45,6 +45,7 @@ MISTAKES = [
     ("articles/en/money-1.md", "url: https://help.unhcr.org/", "url: ftp://x", 10, "sources.0.url: must be an https:// address"),
     ("articles/en/money-1.md", "review_by: 2099-11-01", "review_by: 2026-10-01", 7, "review_by must be later than updated"),
     ("articles/en/money-1.md", "title: Guide", "title: [unclosed", 5, "not valid YAML"),
+    ("articles/en/money-1.md", "topic: money\n", "topic: money\n[x]: 1\n", 4, "a key must be plain text"),
     ("articles/ar/rights-1.md", "slug: rights-1", "slug: rights-9", 2, "no source article with that slug"),
     ("articles/ar/rights-1.md", "translation_status: machine\n", "", 2, "missing required field 'translation_status'"),
     ("articles/ar/rights-1.md", "topic: rights", "topic: money", 3, "differs from the source article's 'rights'"),
