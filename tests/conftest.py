@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
+from app import bundle, create_app
 from app.builder import build_bundle
 from app.content import article_hash, load_content
 
@@ -140,3 +140,18 @@ def copy_of(tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture
+def connect():
+    """Open bundles read-only, closing every one of them when the test ends."""
+    opened = []
+
+    def open_bundle(path: Path):
+        conn = bundle.connect(path)
+        opened.append(conn)
+        return conn
+
+    yield open_bundle
+    for conn in opened:
+        conn.close()

@@ -32,10 +32,15 @@ def live_server(make_app):
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=5)
+    # The loop ends only once every client connection is closed; a thread
+    # still running here means sockets left behind for the garbage collector.
+    assert not thread.is_alive(), "the test server still has open connections"
 
 
 @pytest.fixture
-def page():
+def page(live_server):
+    # Depending on live_server makes the browser close, and drop its
+    # keep-alive connections, before the server shuts down.
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -11,21 +12,21 @@ from app.builder import build_bundle
 from app.content import load_content
 
 
-def test_the_same_content_gives_the_same_digest(content_dir, tmp_path):
+def test_the_same_content_gives_the_same_digest(content_dir, tmp_path, connect):
     content = load_content(content_dir)
     first = build_bundle(content, tmp_path / "a.bundle")
     second = build_bundle(load_content(content_dir), tmp_path / "b.bundle")
     assert first == second
-    assert bundle.content_digest(bundle.connect(tmp_path / "a.bundle")) == first
+    assert bundle.content_digest(connect(tmp_path / "a.bundle")) == first
 
 
-def test_the_digest_does_not_depend_on_page_layout(bundle_path, copy_of):
+def test_the_digest_does_not_depend_on_page_layout(bundle_path, copy_of, connect):
     copy = copy_of(bundle_path)
-    before = bundle.content_digest(bundle.connect(bundle_path))
-    with sqlite3.connect(copy) as conn:
+    before = bundle.content_digest(connect(bundle_path))
+    with closing(sqlite3.connect(copy)) as conn:
         conn.execute("PRAGMA page_size = 1024")
         conn.execute("VACUUM")
-    assert bundle.content_digest(bundle.connect(copy)) == before
+    assert bundle.content_digest(connect(copy)) == before
 
 
 def test_changing_one_word_changes_the_digest(content_dir, tmp_path):
@@ -35,8 +36,8 @@ def test_changing_one_word_changes_the_digest(content_dir, tmp_path):
     assert build_bundle(load_content(content_dir), tmp_path / "b.bundle") != first
 
 
-def test_the_bundle_holds_metadata_languages_topics_articles_and_glossary(bundle_path):
-    conn = bundle.connect(bundle_path)
+def test_the_bundle_holds_metadata_languages_topics_articles_and_glossary(bundle_path, connect):
+    conn = connect(bundle_path)
     meta = bundle.meta(conn)
     assert meta["schema_version"] == "1" and meta["source_language"] == "en"
     assert len(meta["content_digest"]) == 64 and meta["built_at"]
@@ -59,8 +60,8 @@ def test_rebuilding_replaces_the_file_without_leaving_temporary_files(content_di
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["live.bundle"]
 
 
-def test_the_server_opens_the_bundle_read_only(bundle_path):
-    conn = bundle.connect(bundle_path)
+def test_the_server_opens_the_bundle_read_only(bundle_path, connect):
+    conn = connect(bundle_path)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         conn.execute("DELETE FROM articles")
 
@@ -73,6 +74,8 @@ def test_a_file_that_is_not_a_bundle_is_refused_clearly(tmp_path, kind):
     elif kind == "empty":
         path.write_bytes(b"")
     else:
-        sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("CREATE TABLE t (x)")
+            conn.commit()
     with pytest.raises(bundle.BundleError):
         bundle.connect(path)

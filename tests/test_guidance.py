@@ -67,8 +67,8 @@ def test_every_topic_page_lists_its_articles_in_every_language(guidance, guidanc
                     assert f'/{lang.code}/{topic.slug}/{a.slug}"' in html, (lang.code, a.slug)
 
 
-def test_search_finds_every_article_by_a_word_from_its_body(guidance, guidance_bundle):
-    conn = bundle.connect(guidance_bundle)
+def test_search_finds_every_article_by_a_word_from_its_body(guidance, guidance_bundle, connect):
+    conn = connect(guidance_bundle)
     missed = []
     for a in guidance.articles:
         # The longest word of the body is specific enough to find its article.

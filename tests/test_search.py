@@ -48,20 +48,20 @@ def test_search_finds_words_regardless_of_accents_and_highlights_them(client):
     assert "<mark>Résumé.</mark>" in html
 
 
-def test_search_finds_arabic_regardless_of_diacritics(bundle_path):
-    conn = bundle.connect(bundle_path)
+def test_search_finds_arabic_regardless_of_diacritics(bundle_path, connect):
+    conn = connect(bundle_path)
     found = bundle.search(conn, "ar", "en", "كتب", 10)
     assert [r["slug"] for r in found["results"]] == ["rights-1"]
     assert "<mark>كَتَبَ</mark>" in str(found["results"][0]["snippet"])
 
 
-def test_search_finds_persian_typed_with_arabic_letters(bundle_path):
-    conn = bundle.connect(bundle_path)
+def test_search_finds_persian_typed_with_arabic_letters(bundle_path, connect):
+    conn = connect(bundle_path)
     assert [r["slug"] for r in bundle.search(conn, "fa", "en", "يك نسخه", 10)["results"]] == ["rights-1"]
 
 
-def test_search_in_a_language_also_finds_untranslated_english_articles(bundle_path):
-    conn = bundle.connect(bundle_path)
+def test_search_in_a_language_also_finds_untranslated_english_articles(bundle_path, connect):
+    conn = connect(bundle_path)
     found = bundle.search(conn, "ar", "en", "sign paper", 50)
     slugs = {r["slug"] for r in found["results"]}
     assert "money-1" in slugs and "rights-1" not in slugs  # rights-1 has an Arabic version
