@@ -102,7 +102,5 @@ def article(lang: str, slug: str) -> Response:
 def search(lang: str) -> Response:
     _check_lang(lang)
     query = request.args.get("q", "")
-    found = bundle.search(
-        store.get_db(), lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"]
-    )
+    found = bundle.search(store.get_db(), lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"])
     return jsonify(SearchSchema().dump({"query": query, **found}))

@@ -64,12 +64,8 @@ def _write(db: sqlite_utils.Database, content: Content, progress: Progress | Non
          for i, lang in enumerate(content.languages)),
         pk="code",
     )  # fmt: skip
-    db["topics"].insert_all(
-        ({"slug": t.slug, "position": i} for i, t in enumerate(content.topics)), pk="slug"
-    )
-    db["topic_names"].create(
-        {"topic": str, "lang": str, "name": str, "description": str}, pk=("topic", "lang")
-    )
+    db["topics"].insert_all(({"slug": t.slug, "position": i} for i, t in enumerate(content.topics)), pk="slug")
+    db["topic_names"].create({"topic": str, "lang": str, "name": str, "description": str}, pk=("topic", "lang"))
     db["topic_names"].insert_all(
         (
             {"topic": t.slug, "lang": code, "name": name, "description": t.descriptions.get(code, "")}
@@ -87,9 +83,7 @@ def _write(db: sqlite_utils.Database, content: Content, progress: Progress | Non
     )  # fmt: skip
     db["articles"].create_index(["lang", "slug"], unique=True)
     db["articles"].create_index(["topic", "lang"])
-    db.execute(
-        "CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')"
-    )
+    db.execute("CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')")
     # Sorted, so that row ids, and with them the digest, depend only on content.
     ordered = sorted(content.articles, key=lambda a: (a.lang, a.slug))
     for rowid, a in enumerate(ordered, start=1):

@@ -9,15 +9,9 @@ import click
 
 from . import __version__, bundle, settings
 from .builder import build_bundle
+from .console import DEFAULT_CONTENT, fail
 from .content import Content, load_content
-
-DEFAULT_CONTENT = Path(settings.defaults()["CONTENT_DIR"])
-
-
-def fail(message: str) -> None:
-    """Print one clear line and stop with a non-zero exit."""
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
+from .i18n_cli import i18n
 
 
 def report(content: Content) -> None:
@@ -113,52 +107,7 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int) -> None:
     waitress.serve(app, host=host, port=port, threads=threads, ident="Waypost")
 
 
-@main.group()
-def i18n() -> None:
-    """Interface catalogs and content translations."""
-
-
-@i18n.command("compile")
-@click.option("--translations", type=click.Path(path_type=Path),
-              default=Path(settings.defaults()["TRANSLATIONS_DIR"]), show_default=True)  # fmt: skip
-def i18n_compile(translations: Path) -> None:
-    """Compile every interface catalog, failing on any that does not compile.
-
-    \b
-    Example:
-      waypost i18n compile
-    """
-    from .i18n import compile_catalogs
-
-    problems = compile_catalogs(translations, translations)
-    for problem in problems:
-        click.secho(problem, fg="red", err=True)
-    if problems:
-        sys.exit(1)
-    click.echo(f"compiled the catalogs in {translations}")
-
-
-@i18n.command("stamp")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path),
-              show_default=True)  # fmt: skip
-def i18n_stamp(files: tuple[Path, ...], content_dir: Path) -> None:
-    """Mark translations as made from the current source text.
-
-    Run it after bringing a translation up to date with its source article.
-
-    \b
-    Example:
-      waypost i18n stamp content/articles/ar/keep-receipts.md
-    """
-    from .translations import stamp
-
-    content = load_content(content_dir)
-    for path in files:
-        try:
-            click.echo(f"{path}: translation_of {stamp(content, path)}")
-        except ValueError as exc:
-            fail(str(exc))
+main.add_command(i18n)
 
 
 if __name__ == "__main__":

@@ -134,9 +134,7 @@ def glossary() -> str:
 @bp.get("/<lang>/search")
 def search() -> str:
     query = request.args.get("q", "")
-    found = bundle.search(
-        store.get_db(), g.lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"]
-    )
+    found = bundle.search(store.get_db(), g.lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"])
     return render_template("pages/search.html", query=query, found=found, language=_language)
 
 

@@ -83,9 +83,7 @@ def _rewrite_link(
     elif href.startswith("http://"):
         problems.append((line, f"link must use https://: {href}"))
     else:
-        problems.append(
-            (line, f"unknown link '{href}': use article:SLUG, glossary:ID or an https:// address")
-        )
+        problems.append((line, f"unknown link '{href}': use article:SLUG, glossary:ID or an https:// address"))
 
 
 _SENTENCE_END = ".!?:;…؟۔。"

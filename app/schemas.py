@@ -6,9 +6,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 valid_slug = validate.Regexp(SLUG_PATTERN, error="must be lower-case letters, digits and hyphens")
-valid_hash = validate.Regexp(
-    r"^[0-9a-f]{16}$", error="must be 16 hexadecimal characters (see `waypost i18n stamp`)"
-)
+valid_hash = validate.Regexp(r"^[0-9a-f]{16}$", error="must be 16 hexadecimal characters (see `waypost i18n stamp`)")
 STATUSES = ("reviewed", "unreviewed", "machine")
 valid_status = validate.OneOf(STATUSES, error="must be one of: " + ", ".join(STATUSES))
 not_empty = validate.Length(min=1, error="must not be empty")
@@ -22,9 +20,7 @@ class StrictSchema(Schema):
 class LanguageSchema(StrictSchema):
     code = fields.String(
         required=True,
-        validate=validate.Regexp(
-            r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", error="must be a lower-case language tag"
-        ),
+        validate=validate.Regexp(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", error="must be a lower-case language tag"),
     )
     name = fields.String(required=True, validate=not_empty)
     dir = fields.String(required=True, validate=validate.OneOf(("ltr", "rtl")))
