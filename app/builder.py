@@ -1,23 +1,59 @@
-"""Build a bundle: one read-only SQLite file holding a checked content set."""
+"""Build a bundle: one read-only SQLite file holding a checked content set.
+
+Building has two steps. `bundle_rows` turns a content set into the rows of
+every table; `write_bundle` writes rows into a new file. The sync assembler
+(app/publish.py) writes rows it downloaded through the same `write_bundle`,
+so a bundle rebuilt on a kiosk has exactly the rows the publisher signed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from .bundle import APPLICATION_ID, SCHEMA_VERSION, content_digest
-from .content import Article, Content
+from .content import Content
 from .search import fold
 
-Progress = Callable[[Article], None]
+Rows = dict[str, list[dict[str, Any]]]
+# Called once per article row written, for progress bars.
+Progress = Callable[[dict[str, Any]], None]
+# Given the content digest and build time, returns the metadata that seals them (the signature).
+Seal = Callable[[str, str], Mapping[str, str]]
+
+# Every table and its columns, in the order they are written.
+TABLES: dict[str, dict[str, type]] = {
+    "meta": {"key": str, "value": str},
+    "languages": {"code": str, "name": str, "dir": str, "position": int},
+    "topics": {"slug": str, "position": int},
+    "topic_names": {"topic": str, "lang": str, "name": str, "description": str},
+    "articles": {
+        "id": int, "lang": str, "slug": str, "topic": str, "title": str, "summary": str,
+        "html": str, "text": str, "updated": str, "review_by": str, "sources": str,
+        "source_hash": str, "translation_of": str, "translation_status": str,
+    },
+    "glossary": {
+        "lang": str, "id": str, "term": str, "definition": str, "source_hash": str,
+        "translation_of": str, "translation_status": str,
+    },
+}  # fmt: skip
+PRIMARY_KEYS = {
+    "meta": "key",
+    "languages": "code",
+    "topics": "slug",
+    "topic_names": ("topic", "lang"),
+    "articles": "id",
+    "glossary": ("lang", "id"),
+}
 
 
-def build_bundle(content: Content, out: Path, progress: Progress | None = None) -> str:
+def build_bundle(content: Content, out: Path, progress: Progress | None = None, seal: Seal | None = None) -> str:
     """Write a checked content set to a bundle file and return its content digest.
 
     The file is written beside `out` under a temporary name and renamed into
@@ -25,69 +61,33 @@ def build_bundle(content: Content, out: Path, progress: Progress | None = None) 
     """
     if content.errors:
         raise ValueError("content has errors; run `waypost check` to list them")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        db = sqlite_utils.Database(tmp, recreate=True)
-        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        _write(db, content, progress)
-        digest = content_digest(db.conn)
-        db["meta"].insert_all(
-            [
-                {"key": "content_digest", "value": digest},
-                {"key": "built_at", "value": datetime.now(UTC).isoformat(timespec="seconds")},
-            ]
-        )
-        db.conn.commit()
-        db.execute("VACUUM")
-        db.close()
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return digest
+    return write_bundle(bundle_rows(content), out, progress=progress, seal=seal)
 
 
-def _write(db: sqlite_utils.Database, content: Content, progress: Progress | None) -> None:
-    source = content.source_language
-    db["meta"].insert_all(
-        [
+def bundle_rows(content: Content) -> Rows:
+    """Return the rows of every table for a checked content set."""
+    rows: Rows = {
+        "meta": [
             {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-            {"key": "source_language", "value": source},
+            {"key": "source_language", "value": content.source_language},
         ],
-        pk="key",
-    )
-    db["languages"].insert_all(
-        ({"code": lang.code, "name": lang.name, "dir": lang.dir, "position": i}
-         for i, lang in enumerate(content.languages)),
-        pk="code",
-    )  # fmt: skip
-    db["topics"].insert_all(({"slug": t.slug, "position": i} for i, t in enumerate(content.topics)), pk="slug")
-    db["topic_names"].create({"topic": str, "lang": str, "name": str, "description": str}, pk=("topic", "lang"))
-    db["topic_names"].insert_all(
-        (
+        "languages": [
+            {"code": lang.code, "name": lang.name, "dir": lang.dir, "position": i}
+            for i, lang in enumerate(content.languages)
+        ],
+        "topics": [{"slug": t.slug, "position": i} for i, t in enumerate(content.topics)],
+        "topic_names": [
             {"topic": t.slug, "lang": code, "name": name, "description": t.descriptions.get(code, "")}
             for t in content.topics
             for code, name in sorted(t.names.items())
-        )
-    )
-    db["articles"].create(
-        {
-            "id": int, "lang": str, "slug": str, "topic": str, "title": str, "summary": str,
-            "html": str, "text": str, "updated": str, "review_by": str, "sources": str,
-            "source_hash": str, "translation_of": str, "translation_status": str,
-        },
-        pk="id",
-    )  # fmt: skip
-    db["articles"].create_index(["lang", "slug"], unique=True)
-    db["articles"].create_index(["topic", "lang"])
-    db.execute("CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')")
+        ],
+        "articles": [],
+        "search": [],
+    }
     # Sorted, so that row ids, and with them the digest, depend only on content.
     ordered = sorted(content.articles, key=lambda a: (a.lang, a.slug))
     for rowid, a in enumerate(ordered, start=1):
-        db["articles"].insert(
+        rows["articles"].append(
             {
                 "id": rowid, "lang": a.lang, "slug": a.slug, "topic": a.topic, "title": a.title,
                 "summary": a.summary, "html": a.html, "text": a.text,
@@ -97,20 +97,81 @@ def _write(db: sqlite_utils.Database, content: Content, progress: Progress | Non
                 "translation_status": a.translation_status,
             }
         )  # fmt: skip
-        db.execute(
-            "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
-            [rowid, fold(a.title), fold(f"{a.summary}\n\n{a.text}")],
-        )
-        if progress:
-            progress(a)
-    db["glossary"].create(
-        {"lang": str, "id": str, "term": str, "definition": str, "source_hash": str,
-         "translation_of": str, "translation_status": str},
-        pk=("lang", "id"),
-    )  # fmt: skip
-    db["glossary"].insert_all(
+        rows["search"].append({"rowid": rowid, "title": fold(a.title), "body": fold(f"{a.summary}\n\n{a.text}")})
+    rows["glossary"] = [
         {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
          "source_hash": t.source_hash, "translation_of": t.translation_of,
          "translation_status": t.translation_status}
         for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
-    )  # fmt: skip
+    ]  # fmt: skip
+    return rows
+
+
+def write_bundle(
+    rows: Mapping[str, Iterable[dict[str, Any]]],
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    seal: Seal | None = None,
+    built_at: str | None = None,
+) -> str:
+    """Write rows to a new bundle file atomically and return its content digest.
+
+    `seal`, given the digest and build time, returns the metadata (version,
+    expiry, signature) stored beside them. `built_at` defaults to now.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        db = sqlite_utils.Database(tmp, recreate=True)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        _create_tables(db)
+        for table in TABLES:
+            if table != "articles":
+                db[table].insert_all(rows.get(table, []))
+        for article in rows.get("articles", []):
+            db["articles"].insert(article)
+            if progress:
+                progress(article)
+        db.conn.executemany(
+            "INSERT INTO search (rowid, title, body) VALUES (:rowid, :title, :body)", rows.get("search", [])
+        )
+        digest = content_digest(db.conn)
+        built_at = built_at or datetime.now(UTC).isoformat(timespec="seconds")
+        extra = {"content_digest": digest, "built_at": built_at}
+        if seal:
+            extra.update(seal(digest, built_at))
+        db["meta"].insert_all({"key": k, "value": v} for k, v in extra.items())
+        db.conn.commit()
+        db.execute("VACUUM")
+        db.close()
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+        fsync_dir(out.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return digest
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in folder survive a power cut (a no-op where folders cannot be synced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    for table, columns in TABLES.items():
+        db[table].create(columns, pk=PRIMARY_KEYS[table])
+    db["articles"].create_index(["lang", "slug"], unique=True)
+    db["articles"].create_index(["topic", "lang"])
+    db.execute("CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')")

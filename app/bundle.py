@@ -45,7 +45,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         if app_id != APPLICATION_ID:
             raise BundleError(f"{path} is not a Waypost bundle")
         version = meta(conn).get("schema_version")
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         conn.close()
         raise BundleError(f"{path} is not a readable SQLite file ({exc})") from None
     except BundleError:
@@ -64,7 +64,10 @@ def content_digest(conn: sqlite3.Connection) -> str:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         digest.update(_canonical(["meta", key, row[0] if row else None]))
     for table, order in DIGEST_TABLES.items():
-        for row in conn.execute(f"SELECT rowid, * FROM {table} ORDER BY {order}"):
+        # Only the search index's row ids are content (they name articles); the
+        # other tables' hidden row ids just record the order rows were written in.
+        columns = "rowid, *" if table == "search" else "*"
+        for row in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}"):
             digest.update(_canonical([table, *row]))
     return digest.hexdigest()
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from . import __version__, bundle, settings
+from . import __version__, bundle, settings, signing
 from .builder import build_bundle
+from .bundle_cli import bundle_group, keys, publish_command, sync_command
 from .console import DEFAULT_CONTENT, fail
 from .content import Content, load_content
 from .i18n_cli import i18n
+from .trust import sealer
 
 
 def report(content: Content) -> None:
@@ -49,25 +52,59 @@ def check(content_dir: Path) -> None:
 
 @main.command()
 @click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("waypost.bundle"),
-              show_default=True, help="Bundle file to write.")  # fmt: skip
-def build(content_dir: Path, output: Path) -> None:
-    """Check a content folder and build it into one bundle file.
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("waypost.bundle"),
+    show_default=True,
+    help="Bundle file to write.",
+)
+@click.option(
+    "--sign",
+    "secret_key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Secret key file (from `waypost keys new`) to sign the bundle with.",
+)
+@click.option(
+    "--bundle-version",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Version number to sign; each must be higher than the last [default: the time, YYYYMMDDHHMM].",
+)
+@click.option("--expires-in", type=click.IntRange(1, 3650), default=365, show_default=True, metavar="DAYS",
+              help="Days until kiosks refuse to install the signed bundle.")  # fmt: skip
+def build(
+    content_dir: Path, output: Path, secret_key: Path | None, bundle_version: int | None, expires_in: int
+) -> None:
+    """Check a content folder and build it into one bundle file, signed with --sign.
 
     Nothing is written when the content has errors.
 
     \b
     Example:
-      waypost build content/ -o demo.bundle
+      waypost build content/ -o guidance.bundle --sign my-ngo.key
     """
+    seal = None
+    if secret_key:
+        try:
+            secret, key_id = signing.load_secret(secret_key)
+        except signing.KeyFileError as exc:
+            fail(str(exc))
+        now = datetime.now(UTC)
+        # Minutes since the epoch would do as well; the date-time form is readable on a status page.
+        version = bundle_version or int(now.strftime("%Y%m%d%H%M"))
+        seal = sealer(secret, key_id, version, now.date() + timedelta(days=expires_in))
     content = load_content(content_dir)
     report(content)
     if content.errors:
         fail(f"not built: fix the {len(content.errors)} errors above")
     with click.progressbar(length=len(content.articles), label="Writing articles") as bar:
-        digest = build_bundle(content, output, progress=lambda _article: bar.update(1))
+        digest = build_bundle(content, output, progress=lambda _row: bar.update(1), seal=seal)
     click.echo(f"Built {output} ({output.stat().st_size // 1024} KB)")
     click.echo(f"content digest {digest}")
+    if seal:
+        click.echo(f"signed as version {version} by key {key_id}, expires {now.date() + timedelta(days=expires_in)}")
 
 
 def _serve_help() -> str:
@@ -108,6 +145,10 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int) -> None:
 
 
 main.add_command(i18n)
+main.add_command(keys)
+main.add_command(bundle_group)
+main.add_command(publish_command)
+main.add_command(sync_command)
 
 
 if __name__ == "__main__":

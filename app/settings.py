@@ -38,6 +38,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the gettext catalogs (`<lang>/LC_MESSAGES/messages.po`), compiled at start.",
     ),
     Setting(
+        "TRUSTED_KEYS",
+        "",
+        "Folder of the publisher keys (`*.pub`) this kiosk trusts. Empty means `trusted-keys/` in the instance folder.",
+    ),
+    Setting(
+        "KEEP_BUNDLES",
+        3,
+        "How many previous bundles `waypost bundle import` keeps for `waypost bundle rollback`.",
+    ),
+    Setting(
+        "MAX_BUNDLE_MB",
+        200,
+        "Largest bundle file, in megabytes, that `waypost bundle import` and `waypost sync` accept.",
+    ),
+    Setting(
         "ACCESS_LOG",
         False,
         "Log each request's method, path and status. Never logs IP addresses.",

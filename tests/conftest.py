@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from app import bundle, create_app
+from app import bundle, create_app, signing
 from app.builder import build_bundle
 from app.content import article_hash, load_content
+from app.kiosk import Kiosk
+from app.trust import sealer
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "ar", "fa", "fr", "es", "uk")
@@ -155,3 +159,52 @@ def connect():
     yield open_bundle
     for conn in opened:
         conn.close()
+
+
+@dataclass(frozen=True)
+class Publisher:
+    secret: Path
+    public: Path
+
+    @property
+    def key_id(self) -> str:
+        return signing.load_public(self.public).key_id
+
+
+@pytest.fixture(scope="session")
+def publisher(tmp_path_factory) -> Publisher:
+    """A publisher key pair made by the real key generator."""
+    folder = tmp_path_factory.mktemp("keys")
+    return Publisher(*signing.new_keypair(folder / "test-ngo", "Test NGO"))
+
+
+@pytest.fixture
+def sign_bundle(publisher: Publisher):
+    """Return a function that builds a content folder into a signed bundle."""
+
+    def make(content_dir: Path, out: Path, version: int = 1, expires: date = date(2099, 1, 1),
+             secret: Path | None = None) -> Path:  # fmt: skip
+        key, key_id = signing.load_secret(secret or publisher.secret)
+        content = load_content(content_dir)
+        assert not content.errors, [str(p) for p in content.errors]
+        build_bundle(content, out, seal=sealer(key, key_id, version, expires))
+        return out
+
+    return make
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, publisher: Publisher) -> Kiosk:
+    """A kiosk with no bundle yet that trusts the test publisher."""
+    keys = tmp_path / "kiosk" / "trusted-keys"
+    keys.mkdir(parents=True)
+    shutil.copy(publisher.public, keys / "test-ngo.pub")
+    return Kiosk(live=tmp_path / "kiosk" / "waypost.bundle", trusted_keys=keys, keep=2)
+
+
+def edit_article(content_dir: Path, slug: str, old: str, new: str, lang: str = "en") -> None:
+    """Change one article's text in a content folder."""
+    path = content_dir / "articles" / lang / f"{slug}.md"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
