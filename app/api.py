@@ -6,10 +6,14 @@ the shape {"error": {"status": ..., "message": ...}}.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from marshmallow import Schema, fields
 
 from . import bundle, store
+from .kiosk import Kiosk
+from .kiosk import status as kiosk_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -19,12 +23,24 @@ class ErrorSchema(Schema):
     message = fields.String()
 
 
+class BundleSchema(Schema):
+    version = fields.Integer()
+    content_digest = fields.String()
+    built_at = fields.String()
+    signed = fields.Boolean()
+    expires = fields.String(allow_none=True)
+    expired = fields.Boolean()
+    key_id = fields.String(allow_none=True)
+    publisher = fields.String(allow_none=True)
+
+
 class StatusSchema(Schema):
     version = fields.String()
     content_digest = fields.String()
     built_at = fields.String()
     source_language = fields.String()
     languages = fields.List(fields.String())
+    bundle = fields.Nested(BundleSchema)
 
 
 class SourceSchema(Schema):
@@ -82,10 +98,13 @@ def no_bundle(exc: bundle.BundleError) -> tuple[Response, int]:
 
 @bp.get("/status")
 def status() -> Response:
+    """Describe the live bundle: what a kiosk's operator or a monitoring script checks."""
     db = store.get_db()
     info = bundle.meta(db)
     info["languages"] = [x["code"] for x in bundle.languages(db)]
     info["version"] = current_app.config["VERSION"]
+    kiosk = Kiosk.from_config(current_app.config, current_app.instance_path)
+    info["bundle"] = kiosk_status(kiosk, datetime.now(UTC).date())["live"]
     return jsonify(StatusSchema().dump(info))
 
 

@@ -215,12 +215,13 @@ def publish_command(bundle_file: Path, outdir: Path, secret_key: Path) -> None:
     Example:
       waypost publish guidance.bundle /var/www/waypost-hub --key my-ngo.key
     """
-    from .publish import publish
+    from .bundle import BundleError
+    from .publish import PublishError, publish
 
     try:
         secret, key_id = signing.load_secret(secret_key)
         counts = publish(bundle_file, outdir, secret, key_id, today())
-    except (signing.KeyFileError, VerifyError) as exc:
+    except (signing.KeyFileError, VerifyError, PublishError, BundleError) as exc:
         fail(f"not published: {exc}")
     except OSError as exc:
         fail(f"not published: cannot write {exc.filename or outdir}: {exc.strerror or exc}")

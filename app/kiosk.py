@@ -220,6 +220,9 @@ def status(kiosk: Kiosk, today: date) -> dict[str, Any]:
     current = kiosk.current()
     live = None
     if current is not None:
-        key = kiosk.trusted().get(current.key_id)
+        try:
+            key = kiosk.trusted().get(current.key_id)
+        except signing.KeyFileError:
+            key = None  # a broken key file is reported by `waypost keys list`, not here
         live = current.as_dict() | {"publisher": key.name if key else None, "expired": current.expired(today)}
     return {"live": live, "previous": [p.name for p in kiosk.previous()]}

@@ -114,6 +114,13 @@ def publish(bundle_path: Path, outdir: Path, secret: SigningKey, key_id: str, to
     The manifest is written last, by rename, so it never names a missing object.
     """
     public = signing.PublicKey(key_id, "publisher", secret.verify_key)
+    conn = bundle.connect(bundle_path)
+    try:
+        signer = bundle.meta(conn).get("key_id")
+    finally:
+        conn.close()
+    if signer and signer != key_id:
+        raise PublishError(f"{bundle_path} is signed by key {signer}; publish it with that key, not {key_id}")
     info = verify_bundle(bundle_path, {key_id: public}, today)  # raises VerifyError
     conn = bundle.connect(bundle_path)
     try:

@@ -32,6 +32,9 @@ from .trust import BundleInfo, VerifyError
 # link fails with a message instead of hanging a kiosk's update for ever.
 TIMEOUT = (10, 30)
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+# Failed requests are retried 4 times, after 0.5, 1, 2 and 4 seconds.
+RETRIES = 4
+BACKOFF_FACTOR = 0.5
 CHUNK = 64 * 1024
 
 
@@ -49,7 +52,7 @@ class Hub:
         if self.http:
             self.base = where if where.endswith("/") else where + "/"
             self.session = requests.Session()
-            retry = Retry(total=4, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
+            retry = Retry(total=RETRIES, backoff_factor=BACKOFF_FACTOR, status_forcelist=(429, 500, 502, 503, 504),
                           allowed_methods=frozenset({"GET"}), raise_on_status=False)  # fmt: skip
             self.session.mount("http://", HTTPAdapter(max_retries=retry))
             self.session.mount("https://", HTTPAdapter(max_retries=retry))
