@@ -275,3 +275,33 @@ def sync_command(where: str, allow_downgrade: bool) -> None:
 
 def _size(n: int) -> str:
     return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB" if n < 10 * 1024 * 1024 else f"{n >> 20} MB"
+
+
+@click.command("export-static")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Bundle to export (default: the live bundle).")  # fmt: skip
+def export_static_command(outdir: Path, bundle_path: Path | None) -> None:
+    """Write the whole site as static files for any web host or CDN.
+
+    Every language, topic, article and glossary page, the offline packs, the
+    stylesheet and the service worker, each text file with .gz and .br copies
+    beside it. Search needs the Waypost server; the exported search page says
+    so and points to the topics.
+
+    \b
+    Example:
+      waypost export-static /var/www/waypost
+    """
+    from . import create_app
+    from .bundle import BundleError
+    from .export import ExportError, export_site
+
+    app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
+    try:
+        counts = export_site(app, outdir)
+    except (ExportError, BundleError) as exc:
+        fail(f"not exported: {exc}")
+    except OSError as exc:
+        fail(f"not exported: cannot write {exc.filename or outdir}: {exc.strerror or exc}")
+    click.echo(f"exported {counts['pages']} files to {outdir} ({counts['bytes'] // 1024} KB with compressed copies)")

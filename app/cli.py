@@ -10,7 +10,7 @@ import click
 
 from . import __version__, bundle, settings, signing
 from .builder import build_bundle
-from .bundle_cli import bundle_group, keys, publish_command, sync_command
+from .bundle_cli import bundle_group, export_static_command, keys, publish_command, sync_command
 from .console import DEFAULT_CONTENT, fail
 from .content import Content, load_content
 from .i18n_cli import i18n
@@ -149,6 +149,7 @@ main.add_command(keys)
 main.add_command(bundle_group)
 main.add_command(publish_command)
 main.add_command(sync_command)
+main.add_command(export_static_command)
 
 
 if __name__ == "__main__":
