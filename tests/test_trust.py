@@ -230,3 +230,19 @@ def test_any_changed_byte_is_rejected_or_changes_nothing_read(signed_original, p
         except VerifyError:
             return
         assert _dump(path) == _dump(signed_original), f"byte {offset} changed content and was accepted"
+
+
+def test_a_file_that_is_not_a_key_gives_one_line_everywhere(content_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(tmp_path / "instance"))
+    not_a_key = tmp_path / "notes.txt"
+    not_a_key.write_text("shopping list\n")
+    for args, words in (
+        (["build", str(content_dir), "-o", str(tmp_path / "x.bundle"), "--sign", str(not_a_key)], "secret key file"),
+        (["keys", "trust", str(not_a_key)], "public key file"),
+        (["publish", str(tmp_path / "x.bundle"), str(tmp_path / "hub"), "--key", str(not_a_key)], "does not exist"),
+    ):
+        result = run(*args)
+        assert result.exit_code != 0
+        assert words in result.output and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "x.bundle").exists()
+    assert not (tmp_path / "instance" / "trusted-keys").exists()
