@@ -18,16 +18,16 @@ from flask import (
 from flask_babel import format_date
 from werkzeug.exceptions import HTTPException
 
-from . import bundle, store
+from . import bundle, i18n, store
 from .api import error_response
 
 bp = Blueprint("pages", __name__)
 
 
 def site_languages() -> list[dict[str, str]]:
-    """Return the live bundle's languages, read once a request."""
+    """Return the live bundle's languages (and any pseudo-locales), read once a request."""
     if "languages" not in g:
-        g.languages = bundle.languages(store.get_db())
+        g.languages = bundle.languages(store.get_db()) + i18n.extra_languages()
     return g.languages
 
 

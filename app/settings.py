@@ -62,6 +62,12 @@ SETTINGS: tuple[Setting, ...] = (
         20,
         "Most results one search page shows.",
     ),
+    Setting(
+        "PSEUDO_LOCALES",
+        False,
+        "Also serve the pseudo-locales `en-xa` (accented, longer) and `ar-xb` (right-to-left) for testing "
+        "translations. Never in production.",
+    ),
 )
 
 
