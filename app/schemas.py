@@ -35,6 +35,9 @@ class TopicSchema(StrictSchema):
 class SourceSchema(StrictSchema):
     title = fields.String(required=True, validate=not_empty)
     url = fields.Url(required=True, schemes={"https"}, error_messages={"invalid": "must be an https:// address"})
+    # The language of the title (and the page it names). Official sources are
+    # mostly in the source language, so that is what an absent `lang` means.
+    lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"))
 
 
 class ArticleSchema(StrictSchema):

@@ -149,3 +149,9 @@ def test_the_api_answers_in_json_with_one_error_shape(client):
     }
     assert client.get("/api/v1/zz/search?q=a").status_code == 404
     assert client.get("/api/v1/nothing").get_json()["error"]["status"] == 404
+
+
+def test_source_titles_carry_their_own_language_on_a_translated_page(client):
+    html = client.get("/ar/rights/rights-1").get_data(as_text=True)
+    assert '<footer lang="ar" dir="rtl">' in html
+    assert 'lang="en" hreflang="en" dir="auto">UNHCR</a>' in html
