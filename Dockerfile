@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     WAYPOST_INSTANCE_PATH=/data \
     WAYPOST_CONTENT_DIR=/srv/waypost/content \
-    WAYPOST_TRANSLATIONS_DIR=/srv/waypost/translations
+    WAYPOST_TRANSLATIONS_DIR=/srv/waypost/translations \
+    WAYPOST_SERVICE_WORKER=/srv/waypost/service_worker/sw.js
 
 WORKDIR /srv/waypost
 COPY pyproject.toml README.md ./
@@ -14,6 +15,7 @@ COPY app ./app
 RUN pip install --no-cache-dir .
 COPY content ./content
 COPY translations ./translations
+COPY service_worker ./service_worker
 
 RUN useradd --system --uid 10001 --home-dir /data waypost \
     && mkdir -p /data && chown waypost /data

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, assets, delivery, i18n, pages, settings, store
+from . import api, assets, delivery, i18n, offline, pages, settings, store
 
 __version__ = "0.1.0"
 
@@ -45,4 +45,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     delivery.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(offline.bp)
     return app

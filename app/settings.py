@@ -38,6 +38,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the gettext catalogs (`<lang>/LC_MESSAGES/messages.po`), compiled at start.",
     ),
     Setting(
+        "SERVICE_WORKER",
+        str(PROJECT_ROOT / "service_worker" / "sw.js"),
+        "Source of the service worker served at `/sw.js`. Without it the site works, but not offline.",
+    ),
+    Setting(
         "TRUSTED_KEYS",
         "",
         "Folder of the publisher keys (`*.pub`) this kiosk trusts. Empty means `trusted-keys/` in the instance folder.",
@@ -82,7 +87,8 @@ def markdown_table() -> str:
     for s in SETTINGS:
         default = s.default
         if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
-            default = Path(default).relative_to(PROJECT_ROOT).as_posix() + "/"
+            folder = "/" if Path(default).is_dir() else ""
+            default = Path(default).relative_to(PROJECT_ROOT).as_posix() + folder
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         if isinstance(default, bool):
             shown = f"`{str(default).lower()}`"

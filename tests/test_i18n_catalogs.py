@@ -49,7 +49,7 @@ def test_extract_and_update_leave_up_to_date_catalogs_byte_for_byte_alone(transl
 
 def test_extract_reads_python_new_template_folders_and_javascript_with_translator_comments(translations):
     root = translations.parent
-    (root / "app/templates/offline").mkdir()
+    (root / "app/templates/offline").mkdir(exist_ok=True)
     (root / "app/templates/offline/pack.html").write_text(
         '{# Translators: the button that saves a topic on the phone #}\n'
         '<button>{{ _("Save for offline reading") }}</button>\n'

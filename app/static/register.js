@@ -1,0 +1,53 @@
+/* Waypost: register the service worker and show what it reports.
+   Every word shown comes from the page (template#wp-notices), never from here. */
+(function () {
+  'use strict';
+  var container = navigator.serviceWorker;
+  if (!container || !window.caches) return; // no worker: the site works exactly as without JavaScript
+  var root = document.documentElement;
+
+  function show(name, values) {
+    var template = document.getElementById('wp-notices');
+    var main = document.getElementById('main');
+    var part = template && template.content.querySelector('[data-notice="' + name + '"]');
+    if (!part || !main) return;
+    var box = document.getElementById('wp-notice') || document.createElement('div');
+    box.id = 'wp-notice';
+    box.setAttribute('role', 'status');
+    main.insertBefore(box, main.firstChild);
+    // Filled a moment after the live region exists, so screen readers announce it.
+    setTimeout(function () {
+      var notice = part.cloneNode(true);
+      notice.firstChild.textContent = notice.firstChild.textContent.replace('{date}', values && values.date);
+      box.replaceChildren(notice);
+    }, 50);
+  }
+
+  function hello(worker) {
+    var saveData = !!(navigator.connection && navigator.connection.saveData);
+    if (worker) worker.postMessage({ type: 'hello', saveData: saveData });
+  }
+
+  if (root.dataset.savedAt) {
+    var when = new Date(root.dataset.savedAt);
+    var format = new Intl.DateTimeFormat(root.lang, { dateStyle: 'long', timeStyle: 'short' });
+    show('saved', { date: format.format(when) });
+  }
+
+  container.register('/sw.js', { scope: '/' }).catch(function () {});
+  container.addEventListener('message', function (event) {
+    if (event.data && (event.data.type === 'updated' || event.data.type === 'available')) show(event.data.type);
+  });
+  container.addEventListener('controllerchange', function () { hello(container.controller); });
+  hello(container.controller);
+
+  document.addEventListener('click', function (event) {
+    var action = event.target.closest && event.target.closest('#wp-notice [data-action]');
+    if (!action) return;
+    if (action.dataset.action === 'reload') location.reload();
+    if (action.dataset.action === 'refresh' && container.controller) {
+      action.disabled = true;
+      container.controller.postMessage({ type: 'refresh' });
+    }
+  });
+})();
