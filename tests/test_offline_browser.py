@@ -122,7 +122,11 @@ def save_topic(page, url: str) -> list[list[int]]:
         }"""
     )
     page.locator("#wp-save button").click()
-    page.locator("#wp-save-status").get_by_text("Saved.").wait_for()
+    # The "saved" message, in the page's language, as the server rendered it.
+    saved = page.evaluate(
+        "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
+    )
+    page.locator("#wp-save-status").get_by_text(saved).wait_for()
     assert progress.is_hidden()
     # The language's offline page is fetched in the background, on install or on the first page.
     lang = url.split("/")[3]
@@ -174,6 +178,8 @@ def test_a_saved_topic_reads_offline_and_search_answers_from_it(browser, site):
         for query in searches:
             page.goto(f"{site}/ar/search?q={query}")
             online[query] = search_page(page)
+        page.goto(f"{site}/ar/offline")
+        offline_heading = page.locator("h1").inner_text()
         # The topic page, then its two articles, one at a time.
         assert save_topic(page, f"{site}/ar/rights/") == [[1, 3], [2, 3], [3, 3]]
         context.set_offline(True)
@@ -186,7 +192,7 @@ def test_a_saved_topic_reads_offline_and_search_answers_from_it(browser, site):
         page.screenshot(path=ARTIFACTS / "offline-ar-article-360.png")
 
         page.goto(f"{site}/ar/money/money-1")  # never saved, never read
-        assert page.locator("h1").inner_text() == "You are offline"
+        assert page.locator("h1").inner_text() == offline_heading  # the offline page, in Arabic
         saved = page.locator("[data-saved-list] li a")
         saved.first.wait_for()
         assert saved.all_inner_texts() == ["Rights (ar)"]
