@@ -19,7 +19,7 @@ from marshmallow import Schema, fields
 
 from . import bundle, packs, store
 from .assets import asset_url
-from .pages import site_languages
+from .pages import localise, site_languages
 
 bp = Blueprint("offline", __name__)
 
@@ -72,26 +72,7 @@ class SaveListSchema(Schema):
     index = fields.List(fields.Nested(IndexEntrySchema))
 
 
-@bp.url_value_preprocessor
-def pull_lang(endpoint: str | None, values: dict | None) -> None:
-    """Take the language out of the URL values and keep it on g."""
-    if values and "lang" in values:
-        g.lang = values.pop("lang")
-
-
-@bp.url_defaults
-def add_lang(endpoint: str, values: dict) -> None:
-    """Fill in the current language when building a URL that needs one."""
-    if "lang" in g and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
-        values.setdefault("lang", g.lang)
-
-
-@bp.before_request
-def check_lang() -> None:
-    """Answer 404 for a language the bundle does not have."""
-    if "lang" in g and g.lang not in {x["code"] for x in site_languages()}:
-        g.lang = None
-        abort(404)
+localise(bp)
 
 
 def worker_version(conn: sqlite3.Connection) -> str:

@@ -40,31 +40,40 @@ def best_language() -> str:
     return request.accept_languages.best_match(codes, default=codes[0])
 
 
-@bp.url_value_preprocessor
 def pull_lang(endpoint: str | None, values: dict | None) -> None:
     if values and "lang" in values:
         g.lang = values.pop("lang")
 
 
-@bp.url_defaults
 def add_lang(endpoint: str, values: dict) -> None:
     if "lang" in g and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         values.setdefault("lang", g.lang)
 
 
-@bp.before_request
 def check_lang() -> None:
     if "lang" in g and g.lang not in {lang["code"] for lang in site_languages()}:
+        # The "not found" page is then shown in the browser's best language.
         g.lang = best_language()
         abort(404)
+
+
+def localise(blueprint: Blueprint) -> None:
+    """Take a blueprint's page language from its URL, fill it into URLs built there, and 404 an unknown one."""
+    blueprint.url_value_preprocessor(pull_lang)
+    blueprint.url_defaults(add_lang)
+    blueprint.before_request(check_lang)
+
+
+localise(bp)
 
 
 @bp.app_context_processor
 def page_context() -> dict:
     def switch_url(code: str) -> str:
         """Return this page's URL in another language."""
-        if request.endpoint and request.endpoint.startswith("pages.") and request.view_args is not None:
-            url = url_for(request.endpoint, **{**request.view_args, "lang": code})
+        endpoint = request.endpoint
+        if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang") and request.view_args is not None:
+            url = url_for(endpoint, **{**request.view_args, "lang": code})
             return url + ("?" + request.query_string.decode() if request.query_string else "")
         return url_for("pages.home", lang=code)
 

@@ -202,3 +202,9 @@ def test_a_static_export_carries_what_saving_a_topic_fetches(make_app, tmp_path)
     for page in saved["pages"]:
         assert (tmp_path / "site" / file_for(page)).is_file(), page
     assert (tmp_path / "site" / "sw.js").is_file() and (tmp_path / "site" / "en/offline-search.html").is_file()
+
+
+def test_the_language_switcher_keeps_the_reader_on_the_saved_and_offline_pages(client):
+    for path in ("/ar/saved", "/ar/offline"):
+        html = client.get(path).get_data(as_text=True)
+        assert f'href="{path.replace("/ar/", "/fr/")}" lang="fr"' in html
