@@ -5,36 +5,18 @@ Runs Debian's Chromium through Playwright against a real loopback server.
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
-import waitress
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from .live import ARTIFACTS, LAUNCH, require_chromium, serving
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Chromium is required in CI: apt-get install chromium")
-    pytest.skip("Chromium is not installed", allow_module_level=True)
-
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
 def live_server(make_app):
-    server = waitress.create_server(make_app(), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    # The loop ends only once every client connection is closed; a thread
-    # still running here means sockets left behind for the garbage collector.
-    assert not thread.is_alive(), "the test server still has open connections"
+    with serving(make_app()) as url:
+        yield url
 
 
 @pytest.fixture
@@ -42,11 +24,7 @@ def page(live_server):
     # Depending on live_server makes the browser close, and drop its
     # keep-alive connections, before the server shuts down.
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = p.chromium.launch(**LAUNCH)
         context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 640})
         yield context.new_page()
         browser.close()

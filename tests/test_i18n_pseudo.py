@@ -8,15 +8,12 @@ through the catalogs. Content blocks carry their own `lang` and are skipped.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import waitress
 
 from app import bundle, create_app, pseudo
 from app.builder import build_bundle
@@ -25,9 +22,9 @@ from app.catalogs import read_catalog
 from app.content import load_content
 
 from .conftest import write_content
+from .live import LAUNCH, require_chromium, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CODES = [p.code for p in pseudo.LANGUAGES]
 
 
@@ -233,24 +230,15 @@ def test_pseudo_transforms_leave_placeholders_and_markup_alone():
 
 @pytest.fixture
 def live_pseudo(instance, pseudo_bundle):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError("Chromium is required in CI: apt-get install chromium")
-        pytest.skip("Chromium is not installed")
-    server = waitress.create_server(pseudo_app(pseudo_bundle), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    assert not thread.is_alive(), "the test server still has open connections"
+    require_chromium()
+    with serving(pseudo_app(pseudo_bundle)) as url:
+        yield url
 
 
 def test_longer_text_fits_a_360px_phone_and_the_rtl_pseudo_locale_is_mirrored(live_pseudo):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                    "--disable-background-networking", "--disable-component-update"])  # fmt: skip
+        browser = p.chromium.launch(**LAUNCH)
         page = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 640}).new_page()
         measure = """() => ({direction: getComputedStyle(document.documentElement).direction,
                      brand: document.querySelector('.brand').getBoundingClientRect().left,

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import waitress
 from click.testing import CliRunner
 
 from app import create_app
@@ -19,6 +18,7 @@ from app.cli import main
 from app.kiosk import ImportRefused, Kiosk, import_bundle, rollback, status
 from app.trust import VerifyError, describe
 from tests.conftest import edit_article
+from tests.live import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -183,10 +183,6 @@ def test_an_import_killed_at_any_step_leaves_a_working_kiosk(kiosk, versions, tm
 def test_requests_in_flight_never_fail_while_bundles_are_swapped(kiosk, versions):
     import_bundle(kiosk, versions[1], TODAY)
     app = create_app({"BUNDLE": str(kiosk.live), "TRUSTED_KEYS": str(kiosk.trusted_keys)})
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=6)
-    base = f"http://127.0.0.1:{server.effective_port}"
-    serving = threading.Thread(target=server.run, daemon=True)
-    serving.start()
     stop = threading.Event()
     failures: list[str] = []
     seen: set[int] = set()
@@ -208,20 +204,19 @@ def test_requests_in_flight_never_fail_while_bundles_are_swapped(kiosk, versions
                         seen.add(response.json()["bundle"]["version"])
 
     readers = [threading.Thread(target=reader) for _ in range(4)]
-    try:
-        for thread in readers:
-            thread.start()
-        for _ in range(3):
-            for version in (2, 3):
-                import_bundle(kiosk, versions[version], TODAY)
-            import_bundle(kiosk, versions[1], TODAY, allow_downgrade=True)
-        import_bundle(kiosk, versions[3], TODAY)
-    finally:
-        stop.set()
-        for thread in readers:
-            thread.join(timeout=30)
-        server.close()
-        serving.join(timeout=10)
+    with serving(app, threads=6) as base:
+        try:
+            for thread in readers:
+                thread.start()
+            for _ in range(3):
+                for version in (2, 3):
+                    import_bundle(kiosk, versions[version], TODAY)
+                import_bundle(kiosk, versions[1], TODAY, allow_downgrade=True)
+            import_bundle(kiosk, versions[3], TODAY)
+        finally:
+            stop.set()
+            for thread in readers:
+                thread.join(timeout=30)
     assert failures == []
     assert counts[0] > 50
     assert seen >= {1, 3}

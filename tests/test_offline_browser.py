@@ -9,11 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-import waitress
 
 from app import create_app
 from app.builder import build_bundle
@@ -21,32 +19,17 @@ from app.content import load_content
 from app.search import fold, query_terms
 
 from .conftest import write_content
+from .live import ARTIFACTS, LAUNCH, require_chromium
+from .live import serving as serving_app
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Chromium is required in CI: apt-get install chromium")
-    pytest.skip("Chromium is not installed", allow_module_level=True)
-
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 TIMEOUT_MS = 15_000
 
 
-@contextlib.contextmanager
 def serving(bundle: Path):
     """Serve a bundle on a loopback port for as long as the block runs."""
-    server = waitress.create_server(create_app({"TESTING": True, "BUNDLE": str(bundle)}),
-                                    host="127.0.0.1", port=0, threads=6)  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
-    assert not thread.is_alive(), "the test server still has open connections"
+    return serving_app(create_app({"TESTING": True, "BUNDLE": str(bundle)}), threads=6)
 
 
 def build(content: Path, out: Path) -> Path:
@@ -67,13 +50,6 @@ def site(content, tmp_path_factory):
     """One server over an unchanging bundle, shared by the tests that only read."""
     with serving(build(content, tmp_path_factory.mktemp("bundle") / "live.bundle")) as url:
         yield url
-
-
-LAUNCH = {
-    "executable_path": CHROMIUM,
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"],
-}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

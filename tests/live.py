@@ -1,0 +1,47 @@
+"""Real parts the tests share: Debian's Chromium, and a loopback server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import waitress
+from flask import Flask
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Playwright drives the distribution's Chromium; it never downloads a browser.
+LAUNCH = {
+    "executable_path": CHROMIUM,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"],
+}  # fmt: skip
+
+
+def require_chromium() -> None:
+    """Skip the calling test or module without Chromium; in CI, fail instead."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("Chromium is required in CI: apt-get install chromium")
+        pytest.skip("Chromium is not installed", allow_module_level=True)
+
+
+@contextlib.contextmanager
+def serving(app: Flask, threads: int = 4) -> Iterator[str]:
+    """Serve an app under waitress on a loopback port for as long as the block runs."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+    # The loop ends only once every client connection is closed; a thread
+    # still running here means sockets left behind for the garbage collector.
+    assert not thread.is_alive(), "the test server still has open connections"
