@@ -208,3 +208,10 @@ def test_the_language_switcher_keeps_the_reader_on_the_saved_and_offline_pages(c
     for path in ("/ar/saved", "/ar/offline"):
         html = client.get(path).get_data(as_text=True)
         assert f'href="{path.replace("/ar/", "/fr/")}" lang="fr"' in html
+
+
+def test_the_glossary_page_offers_its_pack_with_its_size(client):
+    html = client.get("/fr/glossary").get_data(as_text=True)
+    pack = client.get("/fr/glossary/pack.html")
+    assert pack.status_code == 200
+    assert 'href="/fr/glossary/pack.html" download>Télécharger le lexique en un seul fichier (' in html
