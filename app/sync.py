@@ -116,19 +116,19 @@ def plan(kiosk: Kiosk, manifest: dict[str, Any]) -> tuple[dict[str, bytes], list
             have.update((p.hash, p.raw) for p in pieces(conn) if p.hash in wanted)
         finally:
             conn.close()
-    missing = []
+    missing: dict[str, list] = {}  # by hash: two pieces with the same content are fetched once
     for row in manifest["objects"]:
         digest = row[1]
-        if digest in have:
+        if digest in have or digest in missing:
             continue
         cached = object_path(cache, digest)
         raw = _unpack(cached.read_bytes(), row[3]) if cached.exists() else None
         if raw is not None and hashlib.sha256(raw).hexdigest() == digest:
             have[digest] = raw
-        elif row not in missing:
+        else:
             cached.unlink(missing_ok=True)  # torn by a power cut, or damaged: fetch again
-            missing.append(row)
-    return have, missing
+            missing[digest] = row
+    return have, list(missing.values())
 
 
 def sync(
