@@ -215,3 +215,9 @@ def test_the_glossary_page_offers_its_pack_with_its_size(client):
     pack = client.get("/fr/glossary/pack.html")
     assert pack.status_code == 200
     assert 'href="/fr/glossary/pack.html" download>Télécharger le lexique en un seul fichier (' in html
+
+
+def test_a_pack_marks_source_titles_with_their_own_language(client):
+    html = client.get("/ar/rights/pack.html").get_data(as_text=True)
+    assert 'lang="en" hreflang="en" dir="auto">UNHCR</a>' in html
+    assert 'id="term-passport"' in html
