@@ -10,9 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WAYPOST_SERVICE_WORKER=/srv/waypost/service_worker/sw.js
 
 WORKDIR /srv/waypost
+# The locked versions first (this layer is cached until the lock changes),
+# then Waypost itself without resolving anything again.
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 COPY content ./content
 COPY translations ./translations
 COPY service_worker ./service_worker

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The one place the version is written: pyproject.toml reads it from here.
+__version__ = "0.1.0"
+
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,8 +13,6 @@ from typing import Any
 from flask import Flask
 
 from . import api, assets, delivery, i18n, offline, pages, settings, store
-
-__version__ = "0.1.0"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

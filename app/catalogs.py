@@ -19,6 +19,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
+from . import __version__
+
 TEMPLATE = "messages.pot"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 # A comment that starts with this, just above a string, reaches the translator.
@@ -60,8 +62,6 @@ def read_catalog(path: Path, locale: str | None = None) -> Catalog:
 
 def extract(translations: Path) -> Catalog:
     """Extract every interface string of the project, as `babel.cfg` describes."""
-    from . import __version__  # here, not at the top: the package imports this module
-
     translations = Path(translations)
     with (translations / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, str(translations / "babel.cfg"))
