@@ -10,6 +10,7 @@ import pytest
 from .live import ARTIFACTS, LAUNCH, require_chromium, serving
 
 require_chromium()
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

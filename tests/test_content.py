@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from app.cli import main
 from app.content import article_hash, load_content
 from app.translations import stamp
 
-from .conftest import write_translation
+from .helpers import edit_article, write_translation
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -31,19 +32,55 @@ def test_the_fixture_content_is_valid(content_dir):
 # (file under content/, text to replace, replacement, line, message fragment)
 MISTAKES = [
     ("articles/en/money-1.md", "title: Guide money 1\n", "", 1, "missing required field 'title'"),
-    ("articles/en/money-1.md", "summary: What to know about guide money 1.\n", "", 1, "missing required field 'summary'"),
+    (
+        "articles/en/money-1.md",
+        "summary: What to know about guide money 1.\n",
+        "",
+        1,
+        "missing required field 'summary'",
+    ),
     ("articles/en/money-1.md", "review_by: 2099-11-01\n", "", 1, "missing required field 'review_by'"),
-    ("articles/en/money-1.md", "sources:\n  - title: UNHCR Help\n    url: https://help.unhcr.org/\n", "sources: []\n", 8, "sources: needs at least one source"),
+    (
+        "articles/en/money-1.md",
+        "sources:\n  - title: UNHCR Help\n    url: https://help.unhcr.org/\n",
+        "sources: []\n",
+        8,
+        "sources: needs at least one source",
+    ),
     ("articles/en/money-1.md", "topic: money\n", "topic: money\ncolour: red\n", 4, "unknown field 'colour'"),
     ("articles/en/money-1.md", "updated: 2026-11-01", "updated: 2026-13-01", 6, "updated: not a valid date"),
     ("articles/en/money-1.md", "topic: money", "topic: cooking", 3, "unknown topic 'cooking'"),
     ("articles/en/money-2.md", "slug: money-2", "slug: money-1", 2, "duplicate slug 'money-1'"),
-    ("articles/en/money-1.md", "(article:money-2)", "(article:no-such)", 21, "link to an article that does not exist: article:no-such"),
-    ("articles/en/money-1.md", "(glossary:passport)", "(glossary:visa)", 21, "link to a glossary entry that does not exist: glossary:visa"),
+    (
+        "articles/en/money-1.md",
+        "(article:money-2)",
+        "(article:no-such)",
+        21,
+        "link to an article that does not exist: article:no-such",
+    ),
+    (
+        "articles/en/money-1.md",
+        "(glossary:passport)",
+        "(glossary:visa)",
+        21,
+        "link to a glossary entry that does not exist: glossary:visa",
+    ),
     ("articles/en/money-1.md", "Keep a copy", "<script>x</script> Keep a copy", 13, "raw HTML is not allowed"),
     ("articles/en/money-1.md", "(article:money-2)", "(http://example.org)", 21, "link must use https://"),
-    ("articles/en/money-1.md", "url: https://help.unhcr.org/", "url: ftp://x", 10, "sources.0.url: must be an https:// address"),
-    ("articles/en/money-1.md", "review_by: 2099-11-01", "review_by: 2026-10-01", 7, "review_by must be later than updated"),
+    (
+        "articles/en/money-1.md",
+        "url: https://help.unhcr.org/",
+        "url: ftp://x",
+        10,
+        "sources.0.url: must be an https:// address",
+    ),
+    (
+        "articles/en/money-1.md",
+        "review_by: 2099-11-01",
+        "review_by: 2026-10-01",
+        7,
+        "review_by must be later than updated",
+    ),
     ("articles/en/money-1.md", "title: Guide", "title: [unclosed", 5, "not valid YAML"),
     ("articles/en/money-1.md", "topic: money\n", "topic: money\n[x]: 1\n", 4, "a key must be plain text"),
     ("articles/ar/rights-1.md", "slug: rights-1", "slug: rights-9", 2, "no source article with that slug"),
@@ -138,7 +175,19 @@ def test_plain_language_limits_warn_on_long_sentences(content_dir):
     assert any("sentences average" in w for w in warnings), warnings
 
 
-def test_translation_files_keep_a_hash_that_matches_a_written_translation(content_dir):
+def test_the_source_hash_is_the_documented_sha256_and_outdated_translations_warn(content_dir):
+    # content/README.md: the first 16 hex digits of SHA-256 over the title, the
+    # summary and the body's lines, trailing spaces and outer blank lines removed.
+    assert (
+        article_hash(" Title ", "Summary.", "\n\nLine one.  \nLine two.\n\n")
+        == (hashlib.sha256(b"Title\nSummary.\nLine one.\nLine two.").hexdigest()[:16])
+    )
     path = write_translation(content_dir, "es", "money-1", title="Dinero", body="Texto.")
-    assert "translation_of: " in path.read_text()
     assert not [p for p in load_content(content_dir).problems if p.path == path]
+    edit_article(content_dir, "money-1", "Keep a copy of every paper", "Keep a copy of each paper")
+    outdated = [p for p in load_content(content_dir).problems if p.path == path]
+    assert [(p.warning, p.line) for p in outdated] == [(True, _line_of(path, "translation_of:"))], outdated
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text))

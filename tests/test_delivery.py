@@ -8,9 +8,11 @@ import re
 import brotli
 import pytest
 
+from .helpers import must
+
 
 def stylesheet_url(html: str) -> str:
-    return re.search(r'<link rel="stylesheet" href="([^"]+)">', html).group(1)
+    return must(re.search(r'<link rel="stylesheet" href="([^"]+)">', html)).group(1)
 
 
 @pytest.mark.parametrize(("accept", "encoding"), [("gzip", "gzip"), ("br, gzip", "br"), ("identity", None)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -11,8 +12,12 @@ import brotli
 import pytest
 from click.testing import CliRunner
 
+from app.builder import build_bundle
 from app.cli import main
+from app.content import load_content
 from app.export import file_for
+
+from .helpers import write_content
 
 
 class Links(HTMLParser):
@@ -30,13 +35,17 @@ class Links(HTMLParser):
                 self.links.append(attrs[name])
 
 
-@pytest.fixture
-def exported(bundle_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(tmp_path / "instance"))
-    out = tmp_path / "site"
-    result = CliRunner().invoke(main, ["export-static", str(out), "--bundle", str(bundle_path)])
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """One export of the small content set, shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("export")
+    content = load_content(write_content(root / "content"))
+    build_bundle(content, root / "test.bundle")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(root / "instance"))
+        result = CliRunner().invoke(main, ["export-static", str(root / "site"), "--bundle", str(root / "test.bundle")])
     assert result.exit_code == 0, result.output
-    return out
+    return root / "site"
 
 
 def page_path(url_path: str) -> str:
@@ -88,7 +97,8 @@ def test_the_root_lets_a_reader_choose_a_language_in_its_own_script(exported):
     assert 'lang="ar" dir="rtl"' in text
 
 
-def test_a_failed_export_leaves_the_previous_one_in_place(exported, tmp_path, monkeypatch):
+def test_a_failed_export_leaves_the_previous_one_in_place(exported, tmp_path):
+    exported = Path(shutil.copytree(exported, tmp_path / "site"))
     before = sorted(p.relative_to(exported) for p in exported.rglob("*"))
     bad = tmp_path / "bad.bundle"
     bad.write_text("not a bundle")

@@ -21,7 +21,7 @@ from app.catalog_checks import placeholders
 from app.catalogs import read_catalog
 from app.content import load_content
 
-from .conftest import write_content
+from .helpers import must, write_content
 from .live import LAUNCH, require_chromium, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,9 +211,9 @@ def test_pseudo_strings_are_30_to_40_percent_longer_and_keep_every_placeholder()
         for message in template:
             if not message.id:
                 continue
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            strings = catalog.get(message.id).string
-            strings = strings if isinstance(strings, tuple) else (strings,)
+            ids = tuple(message.id) if isinstance(message.id, tuple | list) else (message.id,)
+            found = must(catalog.get(message.id)).string
+            strings = tuple(found) if isinstance(found, tuple | list) else (must(found),)
             for string in strings:
                 assert string.startswith("⟦") and string.endswith("⟧"), string
                 # Each form comes from the singular or the plural source text, placeholders intact.
@@ -235,6 +235,7 @@ def live_pseudo(instance, pseudo_bundle):
         yield url
 
 
+@pytest.mark.browser
 def test_longer_text_fits_a_360px_phone_and_the_rtl_pseudo_locale_is_mirrored(live_pseudo):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:

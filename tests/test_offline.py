@@ -17,7 +17,7 @@ from app.builder import build_bundle
 from app.content import load_content
 from app.export import export_site, file_for
 
-from .conftest import LANGUAGES
+from .helpers import LANGUAGES, must
 
 RTL = {"ar", "fa"}
 
@@ -34,7 +34,7 @@ def test_the_worker_is_served_with_its_version_and_shell_filled_in(client):
     source = response.get_data(as_text=True)
     assert "__WAYPOST_" not in source
     assert f"const VERSION = '{__version__}-{digest_of(client)[:12]}';" in source
-    shell = json.loads(re.search(r"const SHELL_ASSETS = (\[.*?\]);", source).group(1))
+    shell = json.loads(must(re.search(r"const SHELL_ASSETS = (\[.*?\]);", source)).group(1))
     assert {url.rsplit("/", 1)[1] for url in shell} == {
         "waypost.css", "register.js", "offline.js", "icon-192.png", "icon-512.png", "icon-maskable-512.png"}  # fmt: skip
     for url in shell:
@@ -57,13 +57,15 @@ def test_a_new_bundle_gives_the_worker_a_new_version(client, content_dir, bundle
     after = client.get("/sw.js").get_data(as_text=True)
     version = re.compile(r"const VERSION = '([^']+)'")
     assert (
-        version.search(before).group(1) != version.search(after).group(1) == f"{__version__}-{digest_of(client)[:12]}"
+        must(version.search(before)).group(1)
+        != must(version.search(after)).group(1)
+        == f"{__version__}-{digest_of(client)[:12]}"
     )
 
 
 def test_the_registration_script_is_under_3_kb_compressed(client):
     html = client.get("/en/").get_data(as_text=True)
-    url = re.search(r'<script src="(/static/[^"]+/register\.js)" defer></script>', html).group(1)
+    url = must(re.search(r'<script src="(/static/[^"]+/register\.js)" defer></script>', html)).group(1)
     body = client.get(url).get_data()
     assert len(gzip.compress(body)) < 3000
 
@@ -156,7 +158,7 @@ def test_a_topic_pack_is_one_self_contained_file(client):
     assert html.startswith('<!doctype html>\n<html lang="ar" dir="rtl">')
     # Nothing that would fetch anything: no script, no stylesheet link, no image, no root-relative link.
     assert not re.search(r"<script|<link|<img|<iframe|src=|href=\"/", html)
-    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    style = must(re.search(r"<style>(.*?)</style>", html, re.S)).group(1)
     style_hash = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     assert f"style-src 'sha256-{style_hash}'" in response.headers["Content-Security-Policy"]
     assert f"style-src &#39;sha256-{style_hash}&#39;" in html  # the same policy, for the file on its own

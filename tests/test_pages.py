@@ -7,7 +7,7 @@ import re
 import pytest
 from flask_babel import force_locale, gettext
 
-from .conftest import LANGUAGES
+from .helpers import LANGUAGES
 
 RTL = {"ar", "fa"}
 PAGES = ["/{lang}/", "/{lang}/money/", "/{lang}/rights/rights-1", "/{lang}/money/money-1",
@@ -56,7 +56,8 @@ def test_an_untranslated_article_falls_back_to_english_with_a_notice(make_app):
     with app.test_request_context(), force_locale("ar"):
         notice = gettext(
             "This article is not translated into %(language)s yet. Here it is in %(source)s.",
-            language="العربية", source="English",
+            language="العربية",
+            source="English",
         )
     assert notice in html
 
@@ -100,15 +101,30 @@ def test_root_sends_the_visitor_to_the_best_language(client, accept, target):
 
 
 @pytest.mark.parametrize(
-    "url",
-    ["/xx/", "/en/no-topic/", "/en/money/no-article", "/ar/money/no-article", "/%ff/", "/en/money/%00",
-     "/" + "a" * 5000, "/en/glossary/", "/en/../../etc/passwd", "/static/abc/none.css"],
+    ("url", "lang"),
+    [
+        ("/xx/", "ar"),
+        ("/en/no-topic/", "en"),
+        ("/en/money/no-article", "en"),
+        ("/ar/money/no-article", "ar"),
+        ("/%ff/", "ar"),
+        ("/en/money/%00", "en"),
+        ("/" + "a" * 5000, "ar"),
+        ("/en/glossary/", "en"),
+        ("/en/../../etc/passwd", "ar"),
+        ("/static/abc/none.css", "ar"),
+        ("/fa/nothing", "fa"),
+    ],
 )
-def test_strange_urls_get_a_localised_404_never_a_500(client, url):
-    response = client.get(url, headers={"Accept-Language": "ar"}, follow_redirects=True)
+def test_strange_urls_get_a_localised_404_never_a_500(make_app, url, lang):
+    # The URL's language when it names one, else the browser's (Arabic here).
+    app = make_app()
+    response = app.test_client().get(url, headers={"Accept-Language": "ar"}, follow_redirects=True)
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert "<h1>" in html and html_attrs(html)[1] in ("ltr", "rtl")
+    assert html_attrs(html) == (lang, "rtl" if lang in RTL else "ltr")
+    with app.test_request_context(), force_locale(lang):
+        assert f"<h1>{gettext('Page not found')}</h1>" in html
 
 
 def test_the_404_page_speaks_the_language_of_the_url(make_app):

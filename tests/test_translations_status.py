@@ -17,7 +17,7 @@ from app.catalogs import read_catalog
 from app.cli import main
 from app.content import load_content
 
-from .conftest import write_translation
+from .helpers import write_translation
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "articles/en/rights-1.md"
@@ -108,7 +108,7 @@ def test_readers_of_an_outdated_translation_see_a_notice_linking_to_the_current_
 ):
     monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(tmp_path / "instance"))
 
-    def french_page() -> str:
+    def french_page() -> tuple[str, str, str]:
         build_bundle(load_content(content_dir), tmp_path / "fr.bundle")
         app = create_app({"TESTING": True, "BUNDLE": str(tmp_path / "fr.bundle")})
         html = app.test_client().get("/fr/rights/rights-1").get_data(as_text=True)

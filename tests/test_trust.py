@@ -89,7 +89,7 @@ def _truncated(path: Path, ctx) -> None:
 
 
 def _damaged_page(path: Path, ctx) -> None:
-    # Overwrite the b-tree page header of the second page: quick_check must fail.
+    # Overwrite the b-tree page header of the second page: integrity_check must fail.
     data = bytearray(path.read_bytes())
     page_size = int.from_bytes(data[16:18], "big")
     data[page_size : page_size + 12] = b"\xff" * 12
@@ -156,7 +156,7 @@ def signed_original(tmp_path_factory, publisher):
     from app.builder import build_bundle
     from app.content import load_content
     from app.trust import sealer
-    from tests.conftest import write_content
+    from tests.helpers import write_content
 
     root = tmp_path_factory.mktemp("signed")
     content = load_content(write_content(root / "content"))
@@ -195,6 +195,7 @@ ROW_TARGETS = [
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(target=st.sampled_from(ROW_TARGETS), row=st.integers(0, 50), value=st.text(max_size=30))
 def test_any_changed_row_is_rejected(signed_original, publisher, target, row, value):
     table, column = target
@@ -216,6 +217,7 @@ def test_any_changed_row_is_rejected(signed_original, publisher, target, row, va
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(position=st.floats(0, 1, exclude_max=True), flip=st.integers(1, 255))
 def test_any_changed_byte_is_rejected_or_changes_nothing_read(signed_original, publisher, position, flip):
     trusted = signing.load_trusted([publisher.public])
@@ -232,17 +234,18 @@ def test_any_changed_byte_is_rejected_or_changes_nothing_read(signed_original, p
         assert _dump(path) == _dump(signed_original), f"byte {offset} changed content and was accepted"
 
 
-def test_a_file_that_is_not_a_key_gives_one_line_everywhere(content_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(tmp_path / "instance"))
+def test_a_file_that_is_not_a_key_gives_one_line_everywhere(content_dir, bundle_path, tmp_path):
     not_a_key = tmp_path / "notes.txt"
     not_a_key.write_text("shopping list\n")
     for args, words in (
         (["build", str(content_dir), "-o", str(tmp_path / "x.bundle"), "--sign", str(not_a_key)], "secret key file"),
         (["keys", "trust", str(not_a_key)], "public key file"),
-        (["publish", str(tmp_path / "x.bundle"), str(tmp_path / "hub"), "--key", str(not_a_key)], "does not exist"),
+        # A real bundle, so the key file is what gets read and refused.
+        (["publish", str(bundle_path), str(tmp_path / "hub"), "--key", str(not_a_key)], "secret key file"),
     ):
         result = run(*args)
         assert result.exit_code != 0
         assert words in result.output and "Traceback" not in result.output, result.output
     assert not (tmp_path / "x.bundle").exists()
     assert not (tmp_path / "instance" / "trusted-keys").exists()
+    assert not (tmp_path / "hub").exists()

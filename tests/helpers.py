@@ -1,0 +1,140 @@
+"""Helpers the test modules share: small real content folders and the CLI in a subprocess.
+
+Fixtures live in conftest.py; plain functions live here, so no test module
+imports another.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from app import signing
+from app.content import article_hash, load_content
+from app.kiosk import Kiosk
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("en", "ar", "fa", "fr", "es", "uk")
+TOPICS = ("legal-routes", "rights", "money", "digital-safety", "emergencies")
+
+# Plain English of a realistic length, so the plain-language checks stay quiet.
+BODY = """Keep a copy of every paper you sign. Ask for one if nobody offers it.
+
+## What to do
+
+- Read the paper before you sign it.
+- Ask what each part means.
+- Keep your copy in a safe place.
+
+You can learn more in [the glossary](glossary:passport) and in [another article](article:{other}).
+"""
+
+TRANSLATED_BODY = {
+    "ar": "احتفظ بنسخة من كل ورقة توقّعها. اطلب [جواز السفر](glossary:passport) عند الحاجة. كَتَبَ الموظف اسمك.",
+    "fa": "از هر برگه‌ای که امضا می‌کنید یک نسخه نگه دارید. [گذرنامه](glossary:passport) را نگه دارید. يك نسخه.",
+    "fr": "Gardez une copie de chaque papier que vous signez. Votre [passeport](glossary:passport) est à vous. Résumé.",
+}
+
+
+def article_text(slug: str, topic: str, title: str, other: str, **extra: str) -> str:
+    """Return the text of an English article file."""
+    front = {
+        "slug": slug, "topic": topic, "title": title,
+        "summary": f"What to know about {title.lower()}.",
+        "updated": "2026-11-01", "review_by": "2099-11-01",
+    }  # fmt: skip
+    front.update(extra)
+    lines = [f"{key}: {value}" for key, value in front.items()]
+    lines += ["sources:", "  - title: UNHCR Help", "    url: https://help.unhcr.org/"]
+    return "---\n" + "\n".join(lines) + "\n---\n\n" + BODY.format(other=other)
+
+
+def write_content(root: Path) -> Path:
+    """Write a small, valid content set: every topic, two English articles each,
+    translations of three articles, and a glossary of one term."""
+    root.mkdir(parents=True)
+    (root / "languages.yaml").write_text(
+        (ROOT / "content" / "languages.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    topics = ["- slug: " + t + "\n  name:\n" + "".join(
+        f"    {code}: {t.replace('-', ' ').title()} ({code})\n" for code in LANGUAGES
+    ) for t in TOPICS]  # fmt: skip
+    (root / "topics.yaml").write_text("".join(topics), encoding="utf-8")
+    en = root / "articles" / "en"
+    en.mkdir(parents=True)
+    slugs = [f"{t}-{n}" for t in TOPICS for n in (1, 2)]
+    for i, slug in enumerate(slugs):
+        other = slugs[(i + 1) % len(slugs)]
+        title = f"Guide {slug.replace('-', ' ')}"
+        (en / f"{slug}.md").write_text(article_text(slug, slug.rsplit("-", 1)[0], title, other))
+    for lang, body in TRANSLATED_BODY.items():
+        write_translation(root, lang, "rights-1", title=f"{lang} rights one", body=body)
+    glossary = root / "glossary"
+    glossary.mkdir()
+    (glossary / "en.yaml").write_text(
+        "terms:\n  - id: passport\n    term: Passport\n"
+        "    definition: A travel document that your country gives you.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def write_translation(root: Path, lang: str, slug: str, title: str, body: str, **extra) -> Path:
+    """Write a translation of an English article, stamped with its source hash."""
+    source = load_content(root)
+    original = next(a for a in source.articles if a.lang == "en" and a.slug == slug)
+    front = {
+        "slug": slug, "topic": original.topic, "title": title, "summary": f"{title}.",
+        "updated": "2026-11-02", "review_by": "2099-11-01",
+        "translation_of": article_hash(original.title, original.summary, original.body),
+        "translation_status": "machine",
+    }  # fmt: skip
+    front.update(extra)
+    lines = [f"{key}: {value}" for key, value in front.items()]
+    lines += ["sources:", "  - title: UNHCR", "    url: https://www.unhcr.org/"]
+    path = root / "articles" / lang / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("---\n" + "\n".join(lines) + "\n---\n" + textwrap.dedent(body) + "\n")
+    return path
+
+
+@dataclass(frozen=True)
+class Publisher:
+    secret: Path
+    public: Path
+
+    @property
+    def key_id(self) -> str:
+        return signing.load_public(self.public).key_id
+
+
+def edit_article(content_dir: Path, slug: str, old: str, new: str, lang: str = "en") -> None:
+    """Change one article's text in a content folder."""
+    path = content_dir / "articles" / lang / f"{slug}.md"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def run_waypost(kiosk: Kiosk, tmp_path: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    """Run `waypost ARGS` in a new process against a kiosk, optionally killed at a crash point."""
+    env = {**os.environ, "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"), "WAYPOST_BUNDLE": str(kiosk.live),
+           "WAYPOST_TRUSTED_KEYS": str(kiosk.trusted_keys)}  # fmt: skip
+    env.pop("WAYPOST_CRASH_AT", None)
+    if crash_at:
+        env["WAYPOST_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def must(value: T | None) -> T:
+    """Return a value that the test expects to be there (a match, a message, an installed bundle)."""
+    assert value is not None
+    return value
