@@ -100,7 +100,7 @@ def no_bundle(exc: bundle.BundleError) -> tuple[Response, int]:
 def status() -> Response:
     """Describe the live bundle: what a kiosk's operator or a monitoring script checks."""
     db = store.get_db()
-    info = bundle.meta(db)
+    info: dict[str, object] = dict(bundle.meta(db))
     info["languages"] = [x["code"] for x in bundle.languages(db)]
     info["version"] = current_app.config["VERSION"]
     kiosk = Kiosk.from_config(current_app.config, current_app.instance_path)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, redirect, url_for
+from flask.typing import ResponseReturnValue
 
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -45,7 +46,7 @@ def asset_url(name: str) -> str:
     return url_for("asset", digest=asset.digest, name=name)
 
 
-def serve(digest: str, name: str) -> Response:
+def serve(digest: str, name: str) -> ResponseReturnValue:
     """Serve a static file; an old hash redirects to the current one."""
     asset = current_app.extensions["waypost_assets"].get(name)
     if asset is None:

@@ -129,9 +129,9 @@ def write_bundle(
         _create_tables(db)
         for table in TABLES:
             if table != "articles":
-                db[table].insert_all(rows.get(table, []))
+                db.table(table).insert_all(rows.get(table, []))
         for article in rows.get("articles", []):
-            db["articles"].insert(article)
+            db.table("articles").insert(article)
             if progress:
                 progress(article)
         db.conn.executemany(
@@ -142,7 +142,7 @@ def write_bundle(
         extra = {"content_digest": digest, "built_at": built_at}
         if seal:
             extra.update(seal(digest, built_at))
-        db["meta"].insert_all({"key": k, "value": v} for k, v in extra.items())
+        db.table("meta").insert_all({"key": k, "value": v} for k, v in extra.items())
         db.conn.commit()
         db.execute("VACUUM")
         db.close()
@@ -171,7 +171,7 @@ def fsync_dir(folder: Path) -> None:
 
 def _create_tables(db: sqlite_utils.Database) -> None:
     for table, columns in TABLES.items():
-        db[table].create(columns, pk=PRIMARY_KEYS[table])
-    db["articles"].create_index(["lang", "slug"], unique=True)
-    db["articles"].create_index(["topic", "lang"])
+        db.table(table).create(columns, pk=PRIMARY_KEYS[table])
+    db.table("articles").create_index(["lang", "slug"], unique=True)
+    db.table("articles").create_index(["topic", "lang"])
     db.execute("CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')")

@@ -64,8 +64,8 @@ def _check_catalog(path: Path) -> list[Problem]:
         problems.append(Problem(path, 1, f"no Plural-Forms header; add the language's rule{hint}"))
     elif expected and catalog.num_plurals != expected.num_plurals:
         # Weblate and CLDR sometimes disagree (Persian, for one): worth a look, not an error.
-        message = f"{catalog.num_plurals} plural forms where Babel's CLDR data has {expected.num_plurals}"
-        problems.append(Problem(path, 1, f"{message} ({expected.plural_forms})", warning=True))
+        differ = f"{catalog.num_plurals} plural forms where Babel's CLDR data has {expected.num_plurals}"
+        problems.append(Problem(path, 1, f"{differ} ({expected.plural_forms})", warning=True))
     for message in messages(catalog):
         if not message.fuzzy and is_translated(message, partly=True):
             problems += [Problem(path, message.lineno or 0, f"{error} (msgid {message.id!r})")
@@ -80,7 +80,7 @@ def _message_errors(catalog: Catalog, message: Message) -> list[str]:
     if not message.pluralizable:
         if len(strings) != 1:
             return ["plural forms for a message that has none"]
-        return _placeholder_errors(ids[0], strings[0], exact=True)
+        return _placeholder_errors(ids[0], strings[0] or "", exact=True)
     errors = []
     if len(strings) != catalog.num_plurals:
         errors.append(f"{len(strings)} plural forms, but the catalog's Plural-Forms needs {catalog.num_plurals}")

@@ -63,7 +63,7 @@ def _validate_and_compress(response: Response) -> None:
     encoding = _encoding() if len(body) >= MIN_COMPRESS_BYTES else None
     response.vary.add("Accept-Encoding")
     # Each encoding is its own representation, so each gets its own strong tag.
-    suffix = {"br": "-br", "gzip": "-gz"}.get(encoding, "")
+    suffix = {"br": "-br", "gzip": "-gz"}.get(encoding or "", "")
     response.set_etag(hashlib.sha256(body).hexdigest()[:24] + suffix)
     response.make_conditional(request)
     if response.status_code != 200 or encoding is None:

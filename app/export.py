@@ -62,45 +62,12 @@ def export_site(app: Flask, outdir: Path, progress: Callable[[str], None] | None
         finally:
             conn.close()
     app.config["STATIC_EXPORT"] = True
-    client = app.test_client()
     seeds = [f"/{lang['code']}/" for lang in languages]
-    # Files that only scripts fetch (the service worker, an offline page) have
-    # no link to follow: try every address that needs nothing but a language.
-    optional = {"/sw.js"}
-    for rule in app.url_map.iter_rules():
-        if rule.arguments <= {"lang"} and "GET" in (rule.methods or ()) and not rule.rule.startswith("/api/"):
-            optional.update(rule.build({"lang": lang["code"]}, append_unknown=False)[1] for lang in languages)
+    optional = _optional_paths(app, [lang["code"] for lang in languages])
     tmp = outdir.with_name(f".{outdir.name}.export-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    pages = written = 0
     try:
-        seen: set[str] = set()
-        queue = seeds + sorted(optional - set(seeds))
-        broken = []
-        while queue:
-            path = queue.pop(0)
-            if path in seen:
-                continue
-            seen.add(path)
-            response = client.get(path, headers={"Accept-Encoding": "identity"})
-            if response.status_code in (301, 302, 303, 307, 308):
-                target = urlsplit(urljoin(path, response.headers["Location"])).path
-                if path in optional:
-                    optional.add(target)
-                queue.append(target)
-                continue
-            if response.status_code != 200:
-                if path not in optional:
-                    broken.append(f"{path} ({response.status_code})")
-                continue
-            body = response.get_data()
-            written += _write(tmp / file_for(path), body)
-            pages += 1
-            if progress:
-                progress(path)
-            queue += [link for link in _links(path, response.mimetype, body) if link not in seen]
-        if broken:
-            raise ExportError("these links lead nowhere: " + ", ".join(sorted(broken)[:10]))
+        pages, written = _crawl(app, tmp, seeds, optional, progress)
         with app.test_request_context("/"):
             chooser = render_template("export/languages.html", languages=languages).encode("utf-8")
         written += _write(tmp / "index.html", chooser)
@@ -108,6 +75,58 @@ def export_site(app: Flask, outdir: Path, progress: Callable[[str], None] | None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"pages": pages, "bytes": written}
+
+
+def _optional_paths(app: Flask, languages: list[str]) -> set[str]:
+    """Return the addresses that only scripts fetch, which no link leads to.
+
+    The service worker and an offline page have no link to follow, so every
+    address that needs nothing but a language is tried; a 404 there is no error.
+    """
+    optional = {"/sw.js"}
+    for rule in app.url_map.iter_rules():
+        if rule.arguments <= {"lang"} and "GET" in (rule.methods or ()) and not rule.rule.startswith("/api/"):
+            for lang in languages:
+                built = rule.build({"lang": lang}, append_unknown=False)
+                if built is not None:
+                    optional.add(built[1])
+    return optional
+
+
+def _crawl(
+    app: Flask, tmp: Path, seeds: list[str], optional: set[str], progress: Callable[[str], None] | None
+) -> tuple[int, int]:
+    """Follow every link from the seeds, writing each page below tmp; return (pages, bytes)."""
+    client = app.test_client()
+    pages = written = 0
+    seen: set[str] = set()
+    queue = seeds + sorted(optional - set(seeds))
+    broken = []
+    while queue:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path, headers={"Accept-Encoding": "identity"})
+        if response.status_code in (301, 302, 303, 307, 308):
+            target = urlsplit(urljoin(path, response.headers["Location"])).path
+            if path in optional:
+                optional.add(target)
+            queue.append(target)
+            continue
+        if response.status_code != 200:
+            if path not in optional:
+                broken.append(f"{path} ({response.status_code})")
+            continue
+        body = response.get_data()
+        written += _write(tmp / file_for(path), body)
+        pages += 1
+        if progress:
+            progress(path)
+        queue += [link for link in _links(path, response.mimetype or "", body) if link not in seen]
+    if broken:
+        raise ExportError("these links lead nowhere: " + ", ".join(sorted(broken)[:10]))
+    return pages, written
 
 
 def _links(base: str, mimetype: str, body: bytes) -> list[str]:

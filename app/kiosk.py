@@ -164,7 +164,8 @@ def _archive(kiosk: Kiosk, current: BundleInfo) -> None:
     kept = kiosk.previous()
     if kept and kept[0].name.endswith(_history_suffix(current)):
         return  # kept already, by an install that was interrupted after this step
-    seq = int(HISTORY_NAME.match(kept[0].name)[1]) + 1 if kept else 1
+    newest = HISTORY_NAME.match(kept[0].name) if kept else None
+    seq = int(newest[1]) + 1 if newest else 1
     target = kiosk.history / f"{seq:06d}{_history_suffix(current)}"
     tmp = kiosk.history / f".{target.name}.tmp"
     try:

@@ -44,7 +44,8 @@ _measuring: ContextVar[bool] = ContextVar("waypost_measuring", default=False)
 def topic_articles(conn: sqlite3.Connection, lang: str, source: str, topic: str) -> list[dict]:
     """Return every article of a topic in lang, in full, falling back to the source language."""
     listed = bundle.articles_in_topic(conn, lang, source, topic)
-    return [bundle.article(conn, lang, source, a["slug"]) for a in listed]
+    found = (bundle.article(conn, lang, source, a["slug"]) for a in listed)
+    return [a for a in found if a is not None]
 
 
 def version(conn: sqlite3.Connection) -> dict[str, str]:

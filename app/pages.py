@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
@@ -15,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from werkzeug.exceptions import HTTPException
 
@@ -93,7 +93,7 @@ def day(iso: str) -> str:
 
 
 @bp.get("/")
-def root() -> Response:
+def root() -> ResponseReturnValue:
     response = redirect(url_for("pages.home", lang=best_language()))
     response.vary.add("Accept-Language")
     return response
@@ -116,7 +116,7 @@ def topic(topic: str) -> str:
 
 
 @bp.get("/<lang>/<topic>/<slug>")
-def article(topic: str, slug: str) -> str | Response:
+def article(topic: str, slug: str) -> ResponseReturnValue:
     db, source = store.get_db(), store.source_language()
     found = bundle.article(db, g.lang, source, slug)
     if found is None:
@@ -152,7 +152,7 @@ def _language(code: str) -> dict[str, str]:
 
 
 @bp.app_errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
+def http_error(exc: HTTPException) -> ResponseReturnValue | HTTPException:
     if request.path.startswith("/api/"):
         return error_response(exc.code or 500, exc.description or exc.name)
     if exc.code is None or exc.code < 400:

@@ -87,7 +87,8 @@ def catalog(template: Catalog, language: PseudoLanguage) -> Catalog:
     for message in template:
         if not message.id:
             continue
-        if message.pluralizable:
+        string: str | tuple[str, ...]
+        if isinstance(message.id, tuple | list):
             singular, many = message.id[0], message.id[1]
             string = tuple(language.transform(singular if n == 1 else many) for n in forms)
         else:

@@ -80,16 +80,16 @@ class Hub:
             with self.session.get(url, timeout=TIMEOUT, stream=True) as response:
                 if response.status_code != 200:
                     raise SyncError(f"{url} answered HTTP {response.status_code}")
-                data = bytearray()
+                received = bytearray()
                 for chunk in response.raw.stream(CHUNK, decode_content=False):
-                    data += chunk
+                    received += chunk
                     if progress:
                         progress(len(chunk))
-                    if len(data) > limit:
+                    if len(received) > limit:
                         break
         except requests.RequestException as exc:
             raise SyncError(f"cannot reach {urlsplit(url).netloc}: {_reason(exc)}") from None
-        return self._limited(name, bytes(data), limit, None)
+        return self._limited(name, bytes(received), limit, None)
 
     def close(self) -> None:
         """Close the connection pool, if any."""

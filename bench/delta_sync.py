@@ -162,7 +162,7 @@ def run(work: Path, articles: int) -> None:
     full = v2.stat().st_size
     print(f"full bundle (v2):              {full:>12,} bytes")
     print(f"delta sync v1 -> v2 moved:     {moved:>12,} bytes in {requests} requests, {seconds:.2f} s "
-          f"(installed version {info.version})")  # fmt: skip
+          f"(installed version {info.version if info else 'unchanged'})")  # fmt: skip
     print(f"delta / full bundle:           {100 * moved / full:>11.3f} %  (target: under 1 %)")
     print(f"first sync of an empty kiosk:  {fresh_moved:>12,} bytes ({100 * fresh_moved / full:.1f} % of the bundle)")
 
