@@ -9,7 +9,6 @@ so a bundle rebuilt on a kiosk has exactly the rows the publisher signed.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 
 import sqlite_utils
 
-from .bundle import APPLICATION_ID, SCHEMA_VERSION, content_digest
+from . import fsutil
 from .content import Content
+from .schema import APPLICATION_ID, INDEXES, PRIMARY_KEYS, SCHEMA_VERSION, SEARCH_SQL, TABLES, content_digest
 from .search import fold
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -26,31 +26,6 @@ Rows = dict[str, list[dict[str, Any]]]
 Progress = Callable[[dict[str, Any]], None]
 # Given the content digest and build time, returns the metadata that seals them (the signature).
 Seal = Callable[[str, str], Mapping[str, str]]
-
-# Every table and its columns, in the order they are written.
-TABLES: dict[str, dict[str, type]] = {
-    "meta": {"key": str, "value": str},
-    "languages": {"code": str, "name": str, "dir": str, "position": int},
-    "topics": {"slug": str, "position": int},
-    "topic_names": {"topic": str, "lang": str, "name": str, "description": str},
-    "articles": {
-        "id": int, "lang": str, "slug": str, "topic": str, "title": str, "summary": str,
-        "html": str, "text": str, "updated": str, "review_by": str, "sources": str,
-        "source_hash": str, "translation_of": str, "translation_status": str,
-    },
-    "glossary": {
-        "lang": str, "id": str, "term": str, "definition": str, "source_hash": str,
-        "translation_of": str, "translation_status": str,
-    },
-}  # fmt: skip
-PRIMARY_KEYS = {
-    "meta": "key",
-    "languages": "code",
-    "topics": "slug",
-    "topic_names": ("topic", "lang"),
-    "articles": "id",
-    "glossary": ("lang", "id"),
-}
 
 
 def build_bundle(content: Content, out: Path, progress: Progress | None = None, seal: Seal | None = None) -> str:
@@ -122,7 +97,7 @@ def write_bundle(
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp = fsutil.temp_path(out)
     try:
         db = sqlite_utils.Database(tmp, recreate=True)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -146,32 +121,16 @@ def write_bundle(
         db.conn.commit()
         db.execute("VACUUM")
         db.close()
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-        fsync_dir(out.parent)
+        fsutil.fsync_file(tmp)
+        fsutil.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return digest
 
 
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in folder survive a power cut (a no-op where folders cannot be synced)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _create_tables(db: sqlite_utils.Database) -> None:
     for table, columns in TABLES.items():
         db.table(table).create(columns, pk=PRIMARY_KEYS[table])
-    db.table("articles").create_index(["lang", "slug"], unique=True)
-    db.table("articles").create_index(["topic", "lang"])
-    db.execute("CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')")
+    for name, (on_table, indexed, unique) in INDEXES.items():
+        db.table(on_table).create_index(list(indexed), index_name=name, unique=unique)
+    db.execute(SEARCH_SQL)

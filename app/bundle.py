@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from . import search as searching
+from .schema import APPLICATION_ID, CONTENT_META, SCHEMA_VERSION, content_digest
 
-SCHEMA_VERSION = 1
-APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
-
-# The rows the content digest covers, table by table, in a fixed order.
-DIGEST_TABLES = {
-    "languages": "code",
-    "topics": "slug",
-    "topic_names": "topic, lang",
-    "articles": "id",
-    "glossary": "lang, id",
-    "search": "rowid",
-}
-# Metadata that is content; build time, digest and signature are not.
-CONTENT_META = ("schema_version", "source_language")
+__all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
 
 
 class BundleError(Exception):
@@ -40,6 +27,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
+    harden(conn)
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if app_id != APPLICATION_ID:
@@ -53,23 +41,36 @@ def connect(path: str | Path) -> sqlite3.Connection:
         raise
     if version != str(SCHEMA_VERSION):
         conn.close()
-        raise BundleError(f"{path} has schema version {version}; this Waypost reads {SCHEMA_VERSION}")
+        raise BundleError(schema_mismatch(path, version))
     return conn
 
 
-def content_digest(conn: sqlite3.Connection) -> str:
-    """Return the SHA-256 over the bundle's canonical rows, whatever its page layout."""
-    digest = hashlib.sha256()
-    for key in CONTENT_META:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        digest.update(_canonical(["meta", key, row[0] if row else None]))
-    for table, order in DIGEST_TABLES.items():
-        # Only the search index's row ids are content (they name articles); the
-        # other tables' hidden row ids just record the order rows were written in.
-        columns = "rowid, *" if table == "search" else "*"
-        for row in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}"):
-            digest.update(_canonical([table, *row]))
-    return digest.hexdigest()
+def harden(conn: sqlite3.Connection) -> None:
+    """Stop a file's schema from running anything but plain reads (defence in depth).
+
+    `trusted_schema=OFF` keeps functions with side effects out of views,
+    triggers and index expressions; SQLite's defensive mode (Python 3.12 and
+    later) also forbids writes to the schema. On Python 3.11, which Debian 12
+    kiosks run, only the first holds; the structure check in trust.py, which
+    refuses any view or trigger, is what stops a hostile schema there.
+    """
+    conn.execute("PRAGMA trusted_schema = OFF")
+    setconfig = getattr(conn, "setconfig", None)
+    if setconfig is not None:
+        setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # type: ignore[attr-defined]
+
+
+def schema_mismatch(path: str | Path, version: str | None) -> str:
+    """Return the one line that explains a bundle of another schema version."""
+    if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
+        return (f"{path} has bundle format {version}, newer than this Waypost reads ({SCHEMA_VERSION}): "
+                "update Waypost on this kiosk, then import it again")  # fmt: skip
+    return (f"{path} has bundle format {_printable(version)}, older than this Waypost reads ({SCHEMA_VERSION}): "
+            "ask the publisher for a bundle built by a current Waypost")  # fmt: skip
+
+
+def _printable(text: str | None) -> str:
+    return "none" if text is None else "".join(c if c.isprintable() else "?" for c in text)[:20]
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -80,10 +81,6 @@ def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
             if flag in row:
                 row[flag] = bool(row[flag])
     return rows
-
-
-def _canonical(values: list[Any]) -> bytes:
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
 def meta(conn: sqlite3.Connection) -> dict[str, str]:
