@@ -5,7 +5,6 @@ from __future__ import annotations
 # The one place the version is written: pyproject.toml reads it from here.
 __version__ = "0.1.0"
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(
         __name__,
-        instance_path=os.environ.get("WAYPOST_INSTANCE_PATH") or None,
+        instance_path=str(settings.instance_path().resolve()),
         instance_relative_config=True,
         static_folder=None,
     )
-    app.config.from_mapping(settings.defaults())
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("WAYPOST")
-    if test_config:
-        app.config.from_mapping(test_config)
+    app.config.from_mapping(settings.resolve(test_config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config["BUNDLE"]:
-        app.config["BUNDLE"] = str(Path(app.instance_path) / "waypost.bundle")
     app.config["VERSION"] = __version__
     # Every byte counts on prepaid data: drop the template's own indentation.
     app.jinja_env.trim_blocks = True

@@ -6,14 +6,13 @@ the shape {"error": {"status": ..., "message": ...}}.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from marshmallow import Schema, fields
 
-from . import bundle, store
-from .kiosk import Kiosk
-from .kiosk import status as kiosk_status
+from . import bundle, kiosk_state, store
+from .freshness import freshness
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -32,6 +31,15 @@ class BundleSchema(Schema):
     expired = fields.Boolean()
     key_id = fields.String(allow_none=True)
     publisher = fields.String(allow_none=True)
+    confirmed_on = fields.String(allow_none=True)
+    stale = fields.Boolean()
+
+
+class LastUpdateSchema(Schema):
+    action = fields.String()
+    ok = fields.Boolean()
+    message = fields.String()
+    at = fields.String()
 
 
 class StatusSchema(Schema):
@@ -41,6 +49,7 @@ class StatusSchema(Schema):
     source_language = fields.String()
     languages = fields.List(fields.String())
     bundle = fields.Nested(BundleSchema)
+    last_update = fields.Nested(LastUpdateSchema, allow_none=True)
 
 
 class SourceSchema(Schema):
@@ -103,8 +112,22 @@ def status() -> Response:
     info: dict[str, object] = dict(bundle.meta(db))
     info["languages"] = [x["code"] for x in bundle.languages(db)]
     info["version"] = current_app.config["VERSION"]
-    kiosk = Kiosk.from_config(current_app.config, current_app.instance_path)
-    info["bundle"] = kiosk_status(kiosk, datetime.now(UTC).date())["live"]
+    meta = bundle.meta(db)
+    live = Path(current_app.config["BUNDLE"])
+    fresh = freshness(live, meta, current_app.config["FRESHNESS_DAYS"])
+    info["bundle"] = {
+        "version": int(meta.get("bundle_version", 0)),
+        "content_digest": meta.get("content_digest"),
+        "built_at": meta.get("built_at"),
+        "signed": "key_id" in meta,
+        "expires": meta.get("expires"),
+        "expired": fresh.expired_on is not None,
+        "key_id": meta.get("key_id"),
+        "publisher": meta.get("publisher"),
+        "confirmed_on": fresh.confirmed_on.isoformat() if fresh.confirmed_on else None,
+        "stale": fresh.stale,
+    }
+    info["last_update"] = kiosk_state.read_state(live).get("last")
     return jsonify(StatusSchema().dump(info))
 
 

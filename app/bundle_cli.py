@@ -1,47 +1,58 @@
-"""`waypost keys` and `waypost bundle`: publisher keys, and installing bundles on a kiosk."""
+"""`waypost keys`, `waypost bundle`, `publish` and `sync`: trust, install and update on a kiosk."""
 
 from __future__ import annotations
 
 import json
-import shutil
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
-from . import signing
+from . import kiosk_state, settings, signing
 from .console import fail
-from .kiosk import ImportRefused, Kiosk, import_bundle, rollback
-from .trust import VerifyError, verify_bundle
+from .kiosk import ImportRefused, Kiosk, enforce_trust, import_bundle, revoke_key, rollback, trust_root
+from .refusal import VerifyError, printable
+from .root import Root
 
 
-def today():
+def today() -> date:
     """Return today's date in UTC, the calendar expiry dates are kept in."""
-    return datetime.now(UTC).date()
+    return kiosk_state.now().date()
 
 
 def kiosk_from_settings() -> Kiosk:
-    """Return this machine's kiosk, as its settings describe it."""
-    from . import create_app
+    """Return this machine's kiosk, as its settings describe it (without building the web app)."""
+    config = settings.resolve()
+    return Kiosk.from_config(config, settings.instance_path())
 
-    app = create_app()
-    return Kiosk.from_config(app.config, app.instance_path)
+
+def _root(kiosk: Kiosk) -> Root | None:
+    try:
+        return kiosk.root()
+    except VerifyError as exc:
+        fail(f"this kiosk's trust root is damaged ({exc}); run `waypost keys trust root.json --replace`")
 
 
 @click.group()
 def keys() -> None:
-    """Publisher keys: make a key pair, trust a publisher."""
+    """Publisher keys and this kiosk's trust: make a key pair, trust a root, revoke a key."""
 
 
 @keys.command("new")
 @click.argument("name")
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write the two key files in.")  # fmt: skip
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the two key files in.",
+)
 def keys_new(name: str, folder: Path) -> None:
     """Make a new publisher key pair: NAME.key (secret) and NAME.pub (public).
 
-    Sign bundles with the .key file and keep it private. Give the .pub file
-    to every kiosk that should accept your bundles.
+    Sign with the .key file and keep it private, off every kiosk. Put the
+    .pub file in your trust root with `waypost root init` or `root add-key`.
 
     \b
     Example:
@@ -56,45 +67,100 @@ def keys_new(name: str, folder: Path) -> None:
         fail(str(exc))
     key = signing.load_public(public)
     click.echo(f"secret key {secret} (only you can read it; never copy it to a kiosk)")
-    click.echo(f"public key {public} (key id {key.key_id}; copy it to each kiosk)")
+    click.echo(f"public key {public} (key id {key.key_id})")
 
 
 @keys.command("trust")
-@click.argument("public_key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def keys_trust(public_key: Path) -> None:
-    """Trust a publisher: bundles signed with its key can be installed here.
+@click.argument("root_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replace",
+    "replace_root",
+    is_flag=True,
+    help="Start again from this root even if it does not follow the trusted one (key recovery).",
+)
+def keys_trust(root_file: Path, replace_root: bool) -> None:
+    """Trust a publisher's root file: bundles its keys sign can be installed here.
+
+    The first time, this kiosk trusts the file you give it: check with the
+    publisher that the key id printed is theirs. After that, a new root is
+    accepted only if the trusted one's keys signed it (sync does this by
+    itself), unless you pass --replace.
 
     \b
     Example:
-      waypost keys trust /media/usb/my-ngo.pub
+      waypost keys trust /media/usb/root.json
     """
+    if root_file.suffix == ".pub":
+        fail(
+            f"{root_file} is a single key; this Waypost trusts a signed root file instead. "
+            "Ask the publisher for their root.json (see CHANGELOG.md, bundle format 2)"
+        )
     try:
-        key = signing.load_public(public_key)
-    except signing.KeyFileError as exc:
-        fail(str(exc))
+        data = root_file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {root_file}: {exc.strerror}")
     kiosk = kiosk_from_settings()
-    kiosk.trusted_keys.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(public_key, kiosk.trusted_keys / f"{key.key_id}.pub")
-    click.echo(f"trusting {key.name} (key id {key.key_id}) in {kiosk.trusted_keys}")
+    try:
+        root = trust_root(kiosk, data, name=str(root_file), replace_root=replace_root)
+        done = enforce_trust(kiosk)
+    except (VerifyError, ImportRefused) as exc:
+        fail(f"not trusted: {exc}")
+    roots = [k for k in root.keys.values() if "root" in k.roles]
+    click.echo(
+        f"trusting root version {root.version} (expires {root.expires}), root key "
+        + ", ".join(f"{k.key.key_id} ({printable(k.key.name)})" for k in roots)
+    )
+    if done:
+        click.echo(done)
 
 
 @keys.command("list")
 def keys_list() -> None:
-    """List the publisher keys this kiosk trusts.
+    """List the keys this kiosk's root trusts, with their roles and scope.
 
     \b
     Example:
       waypost keys list
     """
     kiosk = kiosk_from_settings()
+    root = _root(kiosk)
+    if root is None:
+        click.echo(f"no trust root in {kiosk.trust}: run `waypost keys trust root.json`")
+        return
+    click.echo(f"root version {root.version}, expires {root.expires}, needs {root.threshold} root signature(s)")
+    for kid, entry in sorted(root.keys.items()):
+        state = "REVOKED" if kid in root.revoked else ",".join(sorted(entry.roles))
+        click.echo(
+            f"{kid}  {printable(entry.key.name):<24} {state:<22} publishers {','.join(entry.publishers)}"
+            f"  languages {','.join(entry.languages)}"
+        )
+    for kid in sorted(root.revoked - root.keys.keys()):
+        click.echo(f"{kid}  (revoked)")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Stop trusting one key on this kiosk, at once, even for the bundle being served.
+
+    If the live bundle was signed by it, the kiosk goes back to the newest
+    kept bundle signed by a key it still trusts (or serves nothing, never an
+    untrusted or unsigned bundle). Tell the publisher too: their next root
+    should revoke the key for every kiosk.
+
+    \b
+    Example:
+      waypost keys revoke 3f2a9c0d11e4b7a8
+    """
+    kiosk = kiosk_from_settings()
     try:
-        trusted = kiosk.trusted()
-    except signing.KeyFileError as exc:
-        fail(str(exc))
-    if not trusted:
-        click.echo(f"no trusted keys in {kiosk.trusted_keys}")
-    for key in trusted.values():
-        click.echo(f"{key.key_id}  {key.name}")
+        revoke_key(kiosk, key_id)
+        done = enforce_trust(kiosk)
+    except (ImportRefused, VerifyError) as exc:
+        fail(f"not revoked: {exc}")
+    click.echo(f"revoked key {key_id} on this kiosk")
+    if done:
+        click.echo(done)
 
 
 @click.group("bundle")
@@ -104,23 +170,37 @@ def bundle_group() -> None:
 
 @bundle_group.command("verify")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Public key file or folder to trust (default: this kiosk's trusted keys).")  # fmt: skip
-def bundle_verify(file: Path, trust_paths: tuple[Path, ...]) -> None:
-    """Check a bundle's signature, rows and expiry, and give one verdict.
+@click.option(
+    "--root",
+    "root_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Root file to check against (default: this kiosk's trusted root).",
+)
+def bundle_verify(file: Path, root_file: Path | None) -> None:
+    """Check a signed bundle's signature, bytes, rows and expiry, and give one verdict.
 
     \b
     Example:
-      waypost bundle verify /media/usb/guidance.bundle --trust my-ngo.pub
+      waypost bundle verify /media/usb/guidance.bundle --root /media/usb/root.json
     """
+    from .fsutil import temp_path
+    from .root import load_root
+    from .trust import verify_bundle
+
+    work = temp_path(Path(settings.instance_path()) / "verify.bundle", "verify")
     try:
-        trusted = signing.load_trusted(list(trust_paths)) if trust_paths else kiosk_from_settings().trusted()
-        info = verify_bundle(file, trusted, today())
-    except (signing.KeyFileError, VerifyError) as exc:
+        root = load_root(root_file.read_bytes(), name=str(root_file)) if root_file else _root(kiosk_from_settings())
+        work.parent.mkdir(parents=True, exist_ok=True)
+        info = verify_bundle(file, root, today(), work)
+    except VerifyError as exc:
         fail(f"rejected: {exc}")
+    finally:
+        work.unlink(missing_ok=True)
+    assert root is not None
+    name = root.keys[info.key_id].key.name
     click.echo(
-        f"ok: {file} is version {info.version}, signed by {info.publisher} ({info.key_id}), "
-        f"expires {info.expires}, digest {info.content_digest}"
+        f"ok: {file} is version {info.version}, signed by {printable(name)} ({info.key_id}) for "
+        f"'{info.publisher}', expires {info.expires}, digest {info.content_digest}"
     )
 
 
@@ -128,7 +208,7 @@ def bundle_verify(file: Path, trust_paths: tuple[Path, ...]) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--allow-downgrade", is_flag=True, help="Install even if it is not newer than the live bundle.")
 def bundle_import(file: Path, allow_downgrade: bool) -> None:
-    """Verify a bundle and make it the live one; keep the old one for rollback.
+    """Verify a signed bundle and make it the live one; keep the old one for rollback.
 
     A running server switches to it at once. If anything is wrong with the
     file, nothing changes and the kiosk keeps serving what it served.
@@ -140,35 +220,41 @@ def bundle_import(file: Path, allow_downgrade: bool) -> None:
     kiosk = kiosk_from_settings()
     try:
         info = import_bundle(kiosk, file, today(), allow_downgrade=allow_downgrade)
-    except (ImportRefused, VerifyError, signing.KeyFileError) as exc:
+    except (ImportRefused, VerifyError) as exc:
+        kiosk_state.record(kiosk.live, "import", False, str(exc))
         fail(f"not installed: {exc}")
     except OSError as exc:
         fail(f"not installed: {exc.strerror or exc} ({exc.filename or file})")
     if info is None:
         click.echo(f"{file} is the live bundle already; nothing to do")
-    else:
-        click.echo(f"installed version {info.version} from {info.publisher} (digest {info.content_digest[:12]})")
+        return
+    kiosk_state.record(
+        kiosk.live, "import", True, f"installed version {info.version} from {file}", confirmed_on=info.built_on
+    )
+    click.echo(f"installed version {info.version} from '{info.publisher}' (digest {info.content_digest[:12]})")
 
 
 @bundle_group.command("rollback")
 def bundle_rollback() -> None:
-    """Put the previous bundle back live.
+    """Put the previous bundle back live (the newest kept one still signed by a trusted key).
 
     \b
     Example:
       waypost bundle rollback
     """
+    kiosk = kiosk_from_settings()
     try:
-        info = rollback(kiosk_from_settings(), today())
-    except (ImportRefused, signing.KeyFileError) as exc:
+        info = rollback(kiosk, today())
+    except (ImportRefused, VerifyError) as exc:
         fail(f"not rolled back: {exc}")
+    kiosk_state.record(kiosk.live, "rollback", True, f"rolled back to version {info.version}")
     click.echo(f"rolled back to version {info.version} (digest {info.content_digest[:12]})")
 
 
 @bundle_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and dashboards.")
 def bundle_status(as_json: bool) -> None:
-    """Show the live bundle's version, publisher, expiry and the kept bundles.
+    """Show the live bundle's version, publisher, expiry, freshness and the kept bundles.
 
     \b
     Example:
@@ -177,10 +263,7 @@ def bundle_status(as_json: bool) -> None:
     from .kiosk import status
 
     kiosk = kiosk_from_settings()
-    try:
-        report = status(kiosk, today())
-    except signing.KeyFileError as exc:
-        fail(str(exc))
+    report = status(kiosk, today())
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -190,44 +273,102 @@ def bundle_status(as_json: bool) -> None:
     else:
         click.echo(f"live bundle  {kiosk.live}")
         click.echo(f"version      {live['version']}" + ("" if live["signed"] else " (unsigned demo bundle)"))
-        click.echo(f"publisher    {live['publisher'] or live['key_id'] or '-'}")
+        publisher = live["publisher_name"] or live["publisher"] or "-"
+        click.echo(
+            f"publisher    {printable(publisher)}"
+            + ("" if live["trusted"] or not live["signed"] else " (KEY NO LONGER TRUSTED)")
+        )
         click.echo(f"expires      {live['expires'] or '-'}" + (" (EXPIRED)" if live["expired"] else ""))
         click.echo(f"digest       {live['content_digest']}")
         click.echo(f"built        {live['built_at']}")
+    click.echo(f"confirmed    {report['confirmed_on'] or '-'}")
+    if report["last"]:
+        last = report["last"]
+        click.echo(
+            f"last update  {last['at']} {last['action']}: {'ok' if last['ok'] else 'refused'}, "
+            f"{printable(last['message'], 200)}"
+        )
     click.echo(f"kept for rollback: {len(report['previous'])}")
     for name in report["previous"]:
         click.echo(f"  {name}")
 
 
 @click.command("publish")
-@click.argument("bundle_file", metavar="BUNDLE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--key", "secret_key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The secret key the bundle was signed with; it signs the manifest too.")  # fmt: skip
-def publish_command(bundle_file: Path, outdir: Path, secret_key: Path) -> None:
-    """Write a signed bundle as static files that kiosks sync from.
+@click.argument("paths", metavar="[BUNDLE] OUTDIR", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--key",
+    "secret_key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Secret key that signs the manifest and the timestamp.",
+)
+@click.option(
+    "--root",
+    "root_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your current root file; the hub carries it so kiosks follow key changes.",
+)
+@click.option("--refresh", is_flag=True, help="Only re-sign the hub's timestamp (no BUNDLE): run it every few days.")
+@click.option(
+    "--timestamp-days",
+    type=click.IntRange(1, 60),
+    default=7,
+    show_default=True,
+    help="Days the hub's timestamp stays valid; a kiosk refuses a hub past it.",
+)
+@click.option("--allow-downgrade", is_flag=True, help="Publish a version not newer than the hub's.")
+def publish_command(
+    paths: tuple[Path, ...],
+    secret_key: Path,
+    root_file: Path,
+    refresh: bool,
+    timestamp_days: int,
+    allow_downgrade: bool,
+) -> None:
+    """Write a signed bundle as static files that kiosks sync from, or refresh the hub's timestamp.
 
     OUTDIR can be served by any web server or CDN, or copied to a USB stick.
     Publish each new version into the same folder: only what changed is
-    added, and kiosks download only that.
+    added, and kiosks download only that. Refresh the timestamp at least
+    every --timestamp-days (a weekly cron job), or kiosks stop trusting the hub.
 
     \b
     Example:
-      waypost publish guidance.bundle /var/www/waypost-hub --key my-ngo.key
+      waypost publish guidance.bundle /var/www/waypost-hub --key my-ngo.key --root root.json
+      waypost publish --refresh /var/www/waypost-hub --key my-ngo.key --root root.json
     """
-    from .bundle import BundleError
-    from .publish import PublishError, publish
+    from .publish import PublishError, publish, write_roots, write_timestamp
+    from .root import load_root
 
+    if len(paths) != (1 if refresh else 2):
+        fail("give BUNDLE and OUTDIR to publish, or --refresh and OUTDIR alone to re-sign the timestamp")
+    bundle_file, outdir = (None, paths[0]) if refresh else (paths[0], paths[1])
     try:
         secret, key_id = signing.load_secret(secret_key)
-        counts = publish(bundle_file, outdir, secret, key_id, today())
-    except (signing.KeyFileError, VerifyError, PublishError, BundleError) as exc:
+        root = load_root(root_file.read_bytes(), name=str(root_file))
+        if bundle_file is None:
+            write_roots(outdir, root)
+            expires = write_timestamp(outdir, secret, key_id, root, today(), timestamp_days)
+            click.echo(f"refreshed {outdir}: its timestamp is valid until {expires}")
+            return
+        counts = publish(
+            bundle_file,
+            outdir,
+            secret,
+            key_id,
+            root,
+            today(),
+            timestamp_days=timestamp_days,
+            allow_downgrade=allow_downgrade,
+        )
+    except (signing.KeyFileError, VerifyError, PublishError) as exc:
         fail(f"not published: {exc}")
     except OSError as exc:
         fail(f"not published: cannot write {exc.filename or outdir}: {exc.strerror or exc}")
     click.echo(
-        f"published version {counts['version']} to {outdir}: "
-        f"{counts['objects']} objects, {counts['written']} of them new"
+        f"published version {counts['version']} to {outdir}: {counts['objects']} objects, "
+        f"{counts['written']} of them new; timestamp valid for {timestamp_days} days"
     )
 
 
@@ -248,12 +389,13 @@ def sync_command(where: str, allow_downgrade: bool) -> None:
     """
     from .sync import SyncError, sync
 
-    kiosk = kiosk_from_settings()
+    config = settings.resolve()
+    kiosk = Kiosk.from_config(config, settings.instance_path())
     bar = None
 
     def on_plan(objects: int, size: int) -> None:
         nonlocal bar
-        click.echo(f"downloading {objects} pieces, {_size(size)}")
+        click.echo(f"downloading {objects} {'piece' if objects == 1 else 'pieces'}, {_size(size)}")
         bar = click.progressbar(length=size, label="Downloading", show_pos=False)
 
     def progress(received: int) -> None:
@@ -261,7 +403,15 @@ def sync_command(where: str, allow_downgrade: bool) -> None:
             bar.update(received)
 
     try:
-        info = sync(kiosk, where, today(), allow_downgrade=allow_downgrade, on_plan=on_plan, progress=progress)
+        info = sync(
+            kiosk,
+            where,
+            today(),
+            allow_downgrade=allow_downgrade,
+            on_plan=on_plan,
+            progress=progress,
+            deadline=int(config["SYNC_DEADLINE_MINUTES"]) * 60,
+        )
     except SyncError as exc:
         fail(f"not updated: {exc}")
     finally:
@@ -270,7 +420,7 @@ def sync_command(where: str, allow_downgrade: bool) -> None:
     if info is None:
         click.echo("already up to date")
     else:
-        click.echo(f"installed version {info.version} from {info.publisher} (digest {info.content_digest[:12]})")
+        click.echo(f"installed version {info.version} from '{info.publisher}' (digest {info.content_digest[:12]})")
 
 
 def _size(n: int) -> str:
@@ -279,8 +429,12 @@ def _size(n: int) -> str:
 
 @click.command("export-static")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Bundle to export (default: the live bundle).")  # fmt: skip
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Bundle to export (default: the live bundle).",
+)
 def export_static_command(outdir: Path, bundle_path: Path | None) -> None:
     """Write the whole site as static files for any web host or CDN.
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from . import __version__, bundle, settings, signing
+from . import __version__, bundle, fsutil, settings, signing
 from .builder import build_bundle
 from .bundle_cli import bundle_group, export_static_command, keys, publish_command, sync_command
 from .console import DEFAULT_CONTENT, fail
 from .content import Content, load_content
+from .envelope import MAX_VERSION, write_envelope
 from .i18n_cli import i18n
-from .trust import sealer
+from .root_cli import root_group
+from .schema import seal_meta
 
 
 def report(content: Content) -> None:
@@ -68,14 +71,22 @@ def check(content_dir: Path) -> None:
 )
 @click.option(
     "--bundle-version",
-    type=click.IntRange(1),
+    type=click.IntRange(1, MAX_VERSION),
     metavar="N",
-    help="Version number to sign; each must be higher than the last [default: the time, YYYYMMDDHHMM].",
+    help="Version number to sign; each must be higher than the last [default: the time, YYYYMMDDHHMMSS].",
 )
 @click.option("--expires-in", type=click.IntRange(1, 3650), default=365, show_default=True, metavar="DAYS",
               help="Days until kiosks refuse to install the signed bundle.")  # fmt: skip
+@click.option(
+    "--publisher", metavar="ID", help="Publisher id the root lets your key sign for [default: the key's name]."
+)
 def build(
-    content_dir: Path, output: Path, secret_key: Path | None, bundle_version: int | None, expires_in: int
+    content_dir: Path,
+    output: Path,
+    secret_key: Path | None,
+    bundle_version: int | None,
+    expires_in: int,
+    publisher: str | None,
 ) -> None:
     """Check a content folder and build it into one bundle file, signed with --sign.
 
@@ -86,25 +97,43 @@ def build(
       waypost build content/ -o guidance.bundle --sign my-ngo.key
     """
     seal = None
+    if output.is_dir():
+        fail(f"{output} is a folder; give the bundle file's name, e.g. -o {output / 'guidance.bundle'}")
     if secret_key:
         try:
             secret, key_id = signing.load_secret(secret_key)
+            publisher = publisher or _slug(signing.key_name(secret_key)) or "publisher"
         except signing.KeyFileError as exc:
             fail(str(exc))
         now = datetime.now(UTC)
-        # Minutes since the epoch would do as well; the date-time form is readable on a status page.
-        version = bundle_version or int(now.strftime("%Y%m%d%H%M"))
-        seal = sealer(secret, key_id, version, now.date() + timedelta(days=expires_in))
+        # The date and time to the second: readable on a status page, and it only goes up.
+        version = bundle_version or int(now.strftime("%Y%m%d%H%M%S"))
+        expires = now.date() + timedelta(days=expires_in)
+        meta = seal_meta(version, expires, key_id, publisher)
+        seal = lambda _digest, _built: meta  # noqa: E731
     content = load_content(content_dir)
     report(content)
     if content.errors:
         fail(f"not built: fix the {len(content.errors)} errors above")
-    with click.progressbar(length=len(content.articles), label="Writing articles") as bar:
-        digest = build_bundle(content, output, progress=lambda _row: bar.update(1), seal=seal)
+    target = fsutil.temp_path(output, "unsigned") if seal else output
+    try:
+        with click.progressbar(length=len(content.articles), label="Writing articles") as bar:
+            digest = build_bundle(content, target, progress=lambda _row: bar.update(1), seal=seal)
+        if seal:
+            write_envelope(target, output, secret, key_id)
+    except OSError as exc:
+        fail(f"not built: cannot write {exc.filename or output}: {exc.strerror or exc}")
+    finally:
+        if seal:
+            target.unlink(missing_ok=True)
     click.echo(f"Built {output} ({output.stat().st_size // 1024} KB)")
     click.echo(f"content digest {digest}")
     if seal:
-        click.echo(f"signed as version {version} by key {key_id}, expires {now.date() + timedelta(days=expires_in)}")
+        click.echo(f"signed as version {version} for publisher '{publisher}' by key {key_id}, expires {expires}")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _serve_help() -> str:
@@ -146,6 +175,7 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int) -> None:
 
 main.add_command(i18n)
 main.add_command(keys)
+main.add_command(root_group)
 main.add_command(bundle_group)
 main.add_command(publish_command)
 main.add_command(sync_command)

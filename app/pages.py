@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -20,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import bundle, i18n, store
 from .api import error_response
+from .freshness import Freshness, freshness
 
 bp = Blueprint("pages", __name__)
 
@@ -83,7 +85,17 @@ def page_context() -> dict:
         languages = []
     lang = g.get("lang", "en")
     current = next((x for x in languages if x["code"] == lang), {"code": lang, "dir": "ltr"})
-    return {"languages": languages, "page_lang": current, "switch_url": switch_url}
+    return {"languages": languages, "page_lang": current, "switch_url": switch_url, "guidance_age": guidance_age()}
+
+
+def guidance_age() -> Freshness | None:
+    """Return what readers must be told about the age of the live guidance, or None."""
+    try:
+        meta = bundle.meta(store.get_db())
+    except bundle.BundleError:
+        return None
+    found = freshness(Path(current_app.config["BUNDLE"]), meta, current_app.config["FRESHNESS_DAYS"])
+    return found if found.notice else None
 
 
 @bp.app_template_filter("day")

@@ -7,6 +7,8 @@ step with it.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +45,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Source of the service worker served at `/sw.js`. Without it the site works, but not offline.",
     ),
     Setting(
-        "TRUSTED_KEYS",
+        "TRUST_DIR",
         "",
-        "Folder of the publisher keys (`*.pub`) this kiosk trusts. Empty means `trusted-keys/` in the instance folder.",
+        "Folder of this kiosk's trust root (`root.json`, from `waypost keys trust`) and of the keys it revoked "
+        "itself. Empty means `trust/` in the instance folder.",
+    ),
+    Setting(
+        "FRESHNESS_DAYS",
+        30,
+        "Days after which readers are told when the guidance was last confirmed current (by its build date, "
+        "or by a hub's signed timestamp at the last sync).",
+    ),
+    Setting(
+        "SYNC_DEADLINE_MINUTES",
+        30,
+        "Longest one `waypost sync` may run; a slower one stops, keeps what arrived, and goes on next time.",
     ),
     Setting(
         "KEEP_BUNDLES",
@@ -79,6 +93,31 @@ SETTINGS: tuple[Setting, ...] = (
 def defaults() -> dict[str, Any]:
     """Return the default value of every setting, keyed by name."""
     return {s.name: s.default for s in SETTINGS}
+
+
+def instance_path() -> Path:
+    """Return the instance folder: WAYPOST_INSTANCE_PATH, or `instance/` beside the package."""
+    return Path(os.environ.get("WAYPOST_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+
+
+def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return every setting: defaults, then the instance `config.py`, then `WAYPOST_*`, then overrides.
+
+    The web app and every CLI command resolve settings through this one
+    function, so a cron `sync` sees exactly what the server sees without
+    building the web app.
+    """
+    from flask import Config  # a dict with Flask's config-file and environment readers
+
+    config = Config(str(instance_path()))
+    config.from_mapping(defaults())
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("WAYPOST")
+    if overrides:
+        config.from_mapping(overrides)
+    if not config["BUNDLE"]:
+        config["BUNDLE"] = str(instance_path() / "waypost.bundle")
+    return dict(config)
 
 
 def markdown_table() -> str:

@@ -82,6 +82,11 @@ def load_secret(path: Path) -> tuple[SigningKey, str]:
     return signing, key_id(bytes(signing.verify_key))
 
 
+def key_name(path: Path) -> str:
+    """Return the name written in a key file (what `waypost keys new NAME` was given)."""
+    return _read_key_line(path, SECRET_TAG if Path(path).suffix == ".key" else PUBLIC_TAG)[1]
+
+
 def load_public(path: Path) -> PublicKey:
     """Read a public key file."""
     public, name = _read_key_line(path, PUBLIC_TAG)

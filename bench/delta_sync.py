@@ -28,10 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import signing  # noqa: E402
 from app.builder import build_bundle  # noqa: E402
 from app.content import article_hash, load_content  # noqa: E402
-from app.kiosk import Kiosk, import_bundle  # noqa: E402
+from app.envelope import write_envelope  # noqa: E402
+from app.kiosk import (  # noqa: E402
+    Kiosk,
+    import_bundle,
+    trust_root,  # noqa: E402
+)
 from app.publish import publish  # noqa: E402
+from app.root import ROLES, load_root, make_root  # noqa: E402
+from app.schema import seal_meta  # noqa: E402
 from app.sync import sync  # noqa: E402
-from app.trust import sealer  # noqa: E402
 
 LANGS = [("en", "English", "ltr"), ("fr", "Français", "ltr"), ("ar", "العربية", "rtl")]
 TOPICS = ["legal-routes", "rights", "money", "digital-safety", "emergencies"]
@@ -100,6 +106,15 @@ class CountingHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def signed_build(content, out: Path, secret, key_id: str, version: int) -> None:
+    """Build a signed bundle file, as `waypost build --sign` does."""
+    sqlite = out.with_suffix(".sqlite")
+    meta = seal_meta(version, date(2099, 1, 1), key_id, "bench")
+    build_bundle(content, sqlite, seal=lambda _digest, _built: meta)
+    write_envelope(sqlite, out, secret, key_id)
+    sqlite.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
@@ -121,25 +136,31 @@ def run(work: Path, articles: int) -> None:
     content = load_content(content_dir)
     assert not content.errors, content.errors[:3]
     v1 = work / "v1.bundle"
-    build_bundle(content, v1, seal=sealer(secret, key_id, 1, date(2099, 1, 1)))
+    signed_build(content, v1, secret, key_id, 1)
     print(f"built {len(content.articles)} articles ({articles} x {len(LANGS)} languages) "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
 
     changed = content_dir / "articles" / "en" / "guide-0500.md"
     changed.write_text(changed.read_text(encoding="utf-8") + "\nOne new sentence for this update.\n", "utf-8")
     v2 = work / "v2.bundle"
-    build_bundle(load_content(content_dir), v2, seal=sealer(secret, key_id, 2, date(2099, 1, 1)))
+    signed_build(load_content(content_dir), v2, secret, key_id, 2)
 
     hub = work / "hub"
-    first = publish(v1, hub, secret, key_id, today)
-    second = publish(v2, hub, secret, key_id, today)
+    row = {
+        "public": secret.verify_key,
+        "name": "Bench NGO",
+        "roles": ROLES,
+        "publishers": ["bench"],
+        "languages": ["*"],
+    }
+    root = load_root(make_root(1, date(2099, 1, 1), [row], [secret]))
+    first = publish(v1, hub, secret, key_id, root, today)
+    second = publish(v2, hub, secret, key_id, root, today)
     hub_size = sum(p.stat().st_size for p in hub.rglob("*") if p.is_file())
     print(f"published v1: {first['objects']} objects; v2 added {second['written']}; hub folder {hub_size:,} bytes")
 
-    keys = work / "kiosk" / "trusted-keys"
-    keys.mkdir(parents=True)
-    shutil.copy(public_path, keys)
-    kiosk = Kiosk(live=work / "kiosk" / "waypost.bundle", trusted_keys=keys)
+    kiosk = Kiosk(live=work / "kiosk" / "waypost.bundle", trust=work / "kiosk" / "trust")
+    trust_root(kiosk, root.data, name="root.json")
     import_bundle(kiosk, v1, today)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(CountingHandler, directory=str(hub)))
@@ -153,7 +174,8 @@ def run(work: Path, articles: int) -> None:
         moved, requests = sum(CountingHandler.sent), len(CountingHandler.sent)
 
         CountingHandler.sent.clear()
-        fresh = Kiosk(live=work / "fresh" / "waypost.bundle", trusted_keys=keys)
+        fresh = Kiosk(live=work / "fresh" / "waypost.bundle", trust=work / "fresh" / "trust")
+        trust_root(fresh, root.data, name="root.json")
         sync(fresh, url, today)
         fresh_moved = sum(CountingHandler.sent)
     finally:

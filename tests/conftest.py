@@ -12,9 +12,9 @@ from app import bundle, create_app, signing
 from app.builder import build_bundle
 from app.content import load_content
 from app.kiosk import Kiosk
-from app.trust import sealer
+from app.root import make_root
 
-from .helpers import Publisher, write_content
+from .helpers import PUBLISHER_ID, Publisher, root_row, signed_build, write_content
 
 
 @pytest.fixture(autouse=True)
@@ -87,30 +87,38 @@ def connect():
 
 @pytest.fixture(scope="session")
 def publisher(tmp_path_factory) -> Publisher:
-    """A publisher key pair made by the real key generator."""
+    """A publisher key pair made by the real key generator, and a root that gives it every role."""
     folder = tmp_path_factory.mktemp("keys")
-    return Publisher(*signing.new_keypair(folder / "test-ngo", "Test NGO"))
+    secret, public = signing.new_keypair(folder / "test-ngo", "Test NGO")
+    key = signing.load_secret(secret)[0]
+    root = folder / "root.json"
+    root.write_bytes(make_root(1, date(2099, 1, 1), [root_row(key, "Test NGO")], [key]))
+    return Publisher(secret, public, root)
 
 
 @pytest.fixture
 def sign_bundle(publisher: Publisher):
-    """Return a function that builds a content folder into a signed bundle."""
+    """Return a function that builds a content folder into a signed bundle file (an envelope)."""
 
-    def make(content_dir: Path, out: Path, version: int = 1, expires: date = date(2099, 1, 1),
-             secret: Path | None = None) -> Path:  # fmt: skip
-        key, key_id = signing.load_secret(secret or publisher.secret)
+    def make(
+        content_dir: Path,
+        out: Path,
+        version: int = 1,
+        expires: date = date(2099, 1, 1),
+        secret: Path | None = None,
+        publisher_id: str = PUBLISHER_ID,
+    ) -> Path:
         content = load_content(content_dir)
         assert not content.errors, [str(p) for p in content.errors]
-        build_bundle(content, out, seal=sealer(key, key_id, version, expires))
-        return out
+        return signed_build(content, out, secret or publisher.secret, version, expires, publisher_id)
 
     return make
 
 
 @pytest.fixture
 def kiosk(tmp_path: Path, publisher: Publisher) -> Kiosk:
-    """A kiosk with no bundle yet that trusts the test publisher."""
-    keys = tmp_path / "kiosk" / "trusted-keys"
-    keys.mkdir(parents=True)
-    shutil.copy(publisher.public, keys / "test-ngo.pub")
-    return Kiosk(live=tmp_path / "kiosk" / "waypost.bundle", trusted_keys=keys, keep=2)
+    """A kiosk with no bundle yet whose root trusts the test publisher."""
+    trust = tmp_path / "kiosk" / "trust"
+    trust.mkdir(parents=True)
+    shutil.copy(publisher.root, trust / "root.json")
+    return Kiosk(live=tmp_path / "kiosk" / "waypost.bundle", trust=trust, keep=2)

@@ -11,12 +11,19 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+from nacl.signing import SigningKey
+
 from app import signing
-from app.content import article_hash, load_content
+from app.builder import build_bundle
+from app.content import Content, article_hash, load_content
+from app.envelope import write_envelope
 from app.kiosk import Kiosk
+from app.root import ROLES
+from app.schema import seal_meta
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,10 +52,13 @@ TRANSLATED_BODY = {
 def article_text(slug: str, topic: str, title: str, other: str, **extra: str) -> str:
     """Return the text of an English article file."""
     front = {
-        "slug": slug, "topic": topic, "title": title,
+        "slug": slug,
+        "topic": topic,
+        "title": title,
         "summary": f"What to know about {title.lower()}.",
-        "updated": "2026-11-01", "review_by": "2099-11-01",
-    }  # fmt: skip
+        "updated": "2026-11-01",
+        "review_by": "2099-11-01",
+    }
     front.update(extra)
     lines = [f"{key}: {value}" for key, value in front.items()]
     lines += ["sources:", "  - title: UNHCR Help", "    url: https://help.unhcr.org/"]
@@ -62,9 +72,13 @@ def write_content(root: Path) -> Path:
     (root / "languages.yaml").write_text(
         (ROOT / "content" / "languages.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    topics = ["- slug: " + t + "\n  name:\n" + "".join(
-        f"    {code}: {t.replace('-', ' ').title()} ({code})\n" for code in LANGUAGES
-    ) for t in TOPICS]  # fmt: skip
+    topics = [
+        "- slug: "
+        + t
+        + "\n  name:\n"
+        + "".join(f"    {code}: {t.replace('-', ' ').title()} ({code})\n" for code in LANGUAGES)
+        for t in TOPICS
+    ]
     (root / "topics.yaml").write_text("".join(topics), encoding="utf-8")
     en = root / "articles" / "en"
     en.mkdir(parents=True)
@@ -90,11 +104,15 @@ def write_translation(root: Path, lang: str, slug: str, title: str, body: str, *
     source = load_content(root)
     original = next(a for a in source.articles if a.lang == "en" and a.slug == slug)
     front = {
-        "slug": slug, "topic": original.topic, "title": title, "summary": f"{title}.",
-        "updated": "2026-11-02", "review_by": "2099-11-01",
+        "slug": slug,
+        "topic": original.topic,
+        "title": title,
+        "summary": f"{title}.",
+        "updated": "2026-11-02",
+        "review_by": "2099-11-01",
         "translation_of": article_hash(original.title, original.summary, original.body),
         "translation_status": "machine",
-    }  # fmt: skip
+    }
     front.update(extra)
     lines = [f"{key}: {value}" for key, value in front.items()]
     lines += ["sources:", "  - title: UNHCR", "    url: https://www.unhcr.org/"]
@@ -104,14 +122,47 @@ def write_translation(root: Path, lang: str, slug: str, title: str, body: str, *
     return path
 
 
+PUBLISHER_ID = "test-ngo"
+
+
 @dataclass(frozen=True)
 class Publisher:
     secret: Path
     public: Path
+    root: Path
 
     @property
     def key_id(self) -> str:
         return signing.load_public(self.public).key_id
+
+
+def root_row(
+    key: SigningKey,
+    name: str,
+    roles: tuple[str, ...] = ROLES,
+    publishers: tuple[str, ...] = (PUBLISHER_ID,),
+    languages: tuple[str, ...] = ("*",),
+) -> dict:
+    """Return one key's row for make_root."""
+    return {"public": key.verify_key, "name": name, "roles": roles, "publishers": publishers, "languages": languages}
+
+
+def signed_build(
+    content: Content,
+    out: Path,
+    secret: Path,
+    version: int = 1,
+    expires: date = date(2099, 1, 1),
+    publisher: str = PUBLISHER_ID,
+) -> Path:
+    """Build checked content into a signed bundle file, as `waypost build --sign` does."""
+    key, key_id = signing.load_secret(secret)
+    sqlite = out.with_name(out.name + ".sqlite")
+    meta = seal_meta(version, expires, key_id, publisher)
+    build_bundle(content, sqlite, seal=lambda _digest, _built: meta)
+    write_envelope(sqlite, out, key, key_id)
+    sqlite.unlink()
+    return out
 
 
 def edit_article(content_dir: Path, slug: str, old: str, new: str, lang: str = "en") -> None:
@@ -124,8 +175,12 @@ def edit_article(content_dir: Path, slug: str, old: str, new: str, lang: str = "
 
 def run_waypost(kiosk: Kiosk, tmp_path: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
     """Run `waypost ARGS` in a new process against a kiosk, optionally killed at a crash point."""
-    env = {**os.environ, "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"), "WAYPOST_BUNDLE": str(kiosk.live),
-           "WAYPOST_TRUSTED_KEYS": str(kiosk.trusted_keys)}  # fmt: skip
+    env = {
+        **os.environ,
+        "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"),
+        "WAYPOST_BUNDLE": str(kiosk.live),
+        "WAYPOST_TRUST_DIR": str(kiosk.trust),
+    }
     env.pop("WAYPOST_CRASH_AT", None)
     if crash_at:
         env["WAYPOST_CRASH_AT"] = crash_at

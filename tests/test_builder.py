@@ -10,6 +10,7 @@ import pytest
 from app import bundle
 from app.builder import build_bundle
 from app.content import load_content
+from app.schema import SCHEMA_VERSION
 
 
 def test_the_same_content_gives_the_same_digest(content_dir, tmp_path, connect):
@@ -39,7 +40,7 @@ def test_changing_one_word_changes_the_digest(content_dir, tmp_path):
 def test_the_bundle_holds_metadata_languages_topics_articles_and_glossary(bundle_path, connect):
     conn = connect(bundle_path)
     meta = bundle.meta(conn)
-    assert meta["schema_version"] == "1" and meta["source_language"] == "en"
+    assert meta["schema_version"] == str(SCHEMA_VERSION) and meta["source_language"] == "en"
     assert len(meta["content_digest"]) == 64 and meta["built_at"]
     assert [lang["code"] for lang in bundle.languages(conn)] == ["en", "ar", "fa", "fr", "es", "uk"]
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 13

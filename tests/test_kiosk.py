@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from app import create_app
 from app.cli import main
 from app.kiosk import ImportRefused, Kiosk, import_bundle, rollback, status
+from app.refusal import Refusal
 from app.trust import VerifyError, describe
 from tests.helpers import edit_article, must, run_waypost
 from tests.live import serving
@@ -44,7 +45,7 @@ def test_import_installs_a_verified_bundle_and_keeps_the_previous_for_rollback(k
     assert rollback(kiosk, TODAY).version == 1
     assert describe(kiosk.live).version == 1
     assert kiosk.previous() == []
-    with pytest.raises(ImportRefused, match="no previous bundle"):
+    with pytest.raises(ImportRefused, match="no kept bundle"):
         rollback(kiosk, TODAY)
 
 
@@ -57,8 +58,9 @@ def test_importing_the_live_bundle_again_changes_nothing(kiosk, versions):
 def test_an_older_or_equal_version_is_refused_unless_downgrading_is_allowed(kiosk, versions):
     import_bundle(kiosk, versions[2], TODAY)
     before = kiosk.live.read_bytes()
-    with pytest.raises(ImportRefused, match="not newer than the installed version 2"):
+    with pytest.raises(VerifyError, match="not newer than the installed version 2") as refused:
         import_bundle(kiosk, versions[1], TODAY)
+    assert refused.value.kind == Refusal.NOT_NEWER
     assert kiosk.live.read_bytes() == before
     assert must(import_bundle(kiosk, versions[1], TODAY, allow_downgrade=True)).version == 1
 
@@ -74,9 +76,10 @@ def test_an_expired_bundle_is_refused_and_changes_nothing(kiosk, versions, conte
 
 
 def test_a_bundle_over_the_size_limit_is_refused_before_it_is_read(kiosk, versions):
-    small = Kiosk(kiosk.live, kiosk.trusted_keys, max_bytes=1024)
-    with pytest.raises(ImportRefused, match="over this kiosk's limit"):
+    small = Kiosk(kiosk.live, kiosk.trust, max_bytes=1024)
+    with pytest.raises(VerifyError, match="over this kiosk's limit") as refused:
         import_bundle(small, versions[1], TODAY)
+    assert refused.value.kind == Refusal.TOO_LARGE
     assert not kiosk.live.exists()
 
 
@@ -87,9 +90,10 @@ def test_tampered_and_untrusted_bundles_leave_the_live_one_serving(kiosk, versio
     data = bytearray(versions[2].read_bytes())
     data[len(data) // 2 :] = bytes(len(data) - len(data) // 2)
     tampered.write_bytes(bytes(data))
-    for bad in (tampered, bundle_path):  # damaged; unsigned
-        with pytest.raises(VerifyError):
+    for bad, kind in ((tampered, Refusal.HASH_MISMATCH), (bundle_path, Refusal.UNSIGNED)):
+        with pytest.raises(VerifyError) as refused:
             import_bundle(kiosk, bad, TODAY)
+        assert refused.value.kind == kind
     assert live_digest(kiosk) == digest
     client = create_app({"TESTING": True, "BUNDLE": str(kiosk.live)}).test_client()
     assert client.get("/en/rights/rights-1").status_code == 200
@@ -107,22 +111,23 @@ def test_status_and_the_json_endpoint_describe_the_live_bundle(kiosk, versions, 
     import_bundle(kiosk, versions[2], TODAY)
     report = status(kiosk, TODAY)
     assert report["live"]["version"] == 2
-    assert report["live"]["publisher"] == "Test NGO"
-    assert report["live"]["key_id"] == publisher.key_id
+    assert report["live"]["publisher"] == "test-ngo" and report["live"]["publisher_name"] == "Test NGO"
+    assert report["live"]["key_id"] == publisher.key_id and report["live"]["trusted"]
     assert report["live"]["expires"] == "2099-01-01" and not report["live"]["expired"]
-    app = create_app({"TESTING": True, "BUNDLE": str(kiosk.live), "TRUSTED_KEYS": str(kiosk.trusted_keys)})
+    app = create_app({"TESTING": True, "BUNDLE": str(kiosk.live), "TRUST_DIR": str(kiosk.trust)})
     body = app.test_client().get("/api/v1/status").get_json()
-    assert body["bundle"] == report["live"]
+    shared = ("version", "content_digest", "built_at", "signed", "expires", "expired", "key_id", "publisher")
+    assert {k: body["bundle"][k] for k in shared} == {k: report["live"][k] for k in shared}
     assert body["content_digest"] == live_digest(kiosk)
 
 
 def test_the_commands_give_one_line_verdicts(kiosk, versions, tmp_path, monkeypatch):
     monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("WAYPOST_BUNDLE", str(kiosk.live))
-    monkeypatch.setenv("WAYPOST_TRUSTED_KEYS", str(kiosk.trusted_keys))
+    monkeypatch.setenv("WAYPOST_TRUST_DIR", str(kiosk.trust))
     runner = CliRunner()
     done = runner.invoke(main, ["bundle", "import", str(versions[2])])
-    assert done.exit_code == 0 and done.output.startswith("installed version 2 from Test NGO"), done.output
+    assert done.exit_code == 0 and done.output.startswith("installed version 2 from 'test-ngo'"), done.output
     refused = runner.invoke(main, ["bundle", "import", str(versions[1])])
     assert refused.exit_code == 1
     assert refused.output.strip().splitlines() == [
@@ -133,8 +138,9 @@ def test_the_commands_give_one_line_verdicts(kiosk, versions, tmp_path, monkeypa
     assert missing.exit_code == 1 and "no bundle file at" in missing.output
     shown = runner.invoke(main, ["bundle", "status"])
     assert "version      2" in shown.output and "publisher    Test NGO" in shown.output
+    assert "last update" in shown.output and "import: refused" in shown.output
     back = runner.invoke(main, ["bundle", "rollback"])
-    assert back.exit_code == 1 and "no previous bundle" in back.output
+    assert back.exit_code == 1 and "no kept bundle" in back.output
 
 
 # Power cuts: a real `waypost bundle import` in a subprocess, killed with
@@ -170,7 +176,7 @@ def test_an_import_killed_at_any_step_leaves_a_working_kiosk(kiosk, versions, tm
 @pytest.mark.slow
 def test_requests_in_flight_never_fail_while_bundles_are_swapped(kiosk, versions):
     import_bundle(kiosk, versions[1], TODAY)
-    app = create_app({"BUNDLE": str(kiosk.live), "TRUSTED_KEYS": str(kiosk.trusted_keys)})
+    app = create_app({"BUNDLE": str(kiosk.live), "TRUST_DIR": str(kiosk.trust)})
     stop = threading.Event()
     failures: list[str] = []
     seen: list[int] = []  # the version each status request saw, in order
