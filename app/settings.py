@@ -68,6 +68,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Most results one search page shows.",
     ),
     Setting(
+        "PUBLIC_URL",
+        "",
+        "The kiosk's address as readers know it (`https://guide.example.org/`). Offline packs link to it. "
+        "Empty means packs link to nothing outside themselves: Waypost never takes its address from a request.",
+    ),
+    Setting(
         "SERVER_THREADS",
         8,
         "Threads that answer complete requests in `waypost serve` (`--threads` overrides it).",
