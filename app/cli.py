@@ -149,11 +149,13 @@ def _serve_help() -> str:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--bundle", "bundle_path", type=click.Path(path_type=Path),
               help="Bundle file to serve (default: the instance bundle).")  # fmt: skip
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, bundle_path: Path | None, threads: int) -> None:
+@click.option("--threads", type=click.IntRange(1, 64),
+              help="Threads that answer requests [default: WAYPOST_SERVER_THREADS, 8].")  # fmt: skip
+def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -> None:
     import waitress
 
     from . import create_app
+    from .server import raise_file_limit, waitress_options
 
     app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
     live = Path(app.config["BUNDLE"])
@@ -169,8 +171,11 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int) -> None:
         bundle.connect(live).close()
     except bundle.BundleError as exc:
         fail(str(exc))
+    options = waitress_options(app.config, raise_file_limit(), threads)
+    if options["connection_limit"] < app.config["SERVER_CONNECTION_LIMIT"]:
+        click.echo(f"Accepting at most {options['connection_limit']} connections: the open-file limit allows no more")
     click.echo(f"Serving {live} on http://{host}:{port}/  (Ctrl+C stops)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Waypost")
+    waitress.serve(app, host=host, port=port, **options)
 
 
 main.add_command(i18n)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+from urllib.parse import urlsplit, urlunsplit
 
 import brotli
 from flask import Flask, Response, current_app, request
+from werkzeug.utils import redirect
 
 COMPRESSIBLE = {
     "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
@@ -44,6 +46,7 @@ def finish(response: Response) -> Response:
     for name, value in PRIVACY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", "no-cache")
+    _relative_location(response)
     if (
         request.method in ("GET", "HEAD")
         and response.status_code == 200
@@ -56,6 +59,25 @@ def finish(response: Response) -> Response:
         # Method, path and status only: who asked is never recorded.
         access_log.info("%s %s %s", request.method, request.path, response.status_code)
     return response
+
+
+def _relative_location(response: Response) -> None:
+    """Make a redirect relative, so it never repeats the request's Host header.
+
+    Flask sends a Location as the view gave it, but the router's own
+    redirects (`/en` to `/en/`) are built from the Host the client sent, in
+    whatever spelling Werkzeug normalises it to. Waypost never sends a reader
+    to another site, so every absolute Location is one of these.
+    """
+    location = response.headers.get("Location")
+    if location:
+        parts = urlsplit(location)
+        if parts.netloc:
+            relative = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+            response.headers["Location"] = relative
+            if 300 <= response.status_code < 400:
+                # The router's redirect page also spells the old address out.
+                response.set_data(redirect(relative, response.status_code).get_data())
 
 
 def _validate_and_compress(response: Response) -> None:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 from markupsafe import Markup
 
 from . import bundle
@@ -32,7 +32,7 @@ article.pack { margin-block-start: 2.5rem; border-block-start: 3px solid var(--a
 .top { font-size: .95rem; }
 """
 
-_ARTICLE_LINK = re.compile(r'href="\.\./([a-z0-9-]+)/([a-z0-9-]+)"')
+_ARTICLE_LINK = re.compile(r' href="\.\./([a-z0-9-]+)/([a-z0-9-]+)"')
 _GLOSSARY_LINK = re.compile(r'href="\.\./glossary#([^"]+)"')
 _HEADING = re.compile(r"<(/?)h([234])>")
 
@@ -71,7 +71,7 @@ def render_topic_pack(conn: sqlite3.Connection, languages: list[dict], lang: str
     """Render one topic's articles in lang as a self-contained HTML file."""
     articles = topic_articles(conn, lang, source, topic["slug"])
     in_pack = {a["slug"] for a in articles}
-    site = request.host_url
+    site = public_url()
     used: set[str] = set()
     for a in articles:
         used |= set(_GLOSSARY_LINK.findall(a["html"]))
@@ -99,17 +99,32 @@ def _render(conn: sqlite3.Connection, languages: list[dict], lang: str, source: 
         csp=content_security_policy(style_hash),
         made=date.today().isoformat(),
         version=version(conn),
-        site=request.host_url,
+        site=public_url(),
         **context,
     )
 
 
+def public_url() -> str:
+    """Return the PUBLIC_URL setting ending in one slash, or "" when it is not set.
+
+    A pack is read from a phone's Downloads folder, where only an absolute
+    link leads anywhere. The request's Host header would give one, but any
+    client can send any Host, and a pack is passed on from phone to phone:
+    so the address comes from the operator or not at all.
+    """
+    url = str(current_app.config["PUBLIC_URL"]).strip()
+    return url.rstrip("/") + "/" if url else ""
+
+
 def _rewrite_links(html: str, lang: str, in_pack: set[str], site: str) -> str:
-    """Point links at the pack itself where it holds the target, else at the site."""
+    """Point links at the pack itself where it holds the target, else at the site, else nowhere."""
 
     def article(match: re.Match) -> str:
         topic, slug = match.groups()
-        return f'href="#{slug}"' if slug in in_pack else f'href="{site}{lang}/{topic}/{slug}"'
+        if slug in in_pack:
+            return f' href="#{slug}"'
+        # Without a known address the words stay and the link goes; the footer says where to look.
+        return f' href="{site}{lang}/{topic}/{slug}"' if site else ""
 
     return _GLOSSARY_LINK.sub(r'href="#term-\1"', _ARTICLE_LINK.sub(article, html))
 
@@ -133,7 +148,7 @@ def page_bytes(path: str) -> bytes:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     token = _measuring.set(True)
     try:
-        with app.app_context(), app.test_request_context(path, base_url=request.host_url):
+        with app.app_context(), app.test_request_context(path, base_url=public_url() or "http://localhost/"):
             response = app.make_response(app.preprocess_request() or app.dispatch_request())
             return response.get_data()
     finally:

@@ -82,6 +82,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Most results one search page shows.",
     ),
     Setting(
+        "PUBLIC_URL",
+        "",
+        "The kiosk's address as readers know it (`https://guide.example.org/`). Offline packs link to it. "
+        "Empty means packs link to nothing outside themselves: Waypost never takes its address from a request.",
+    ),
+    Setting(
+        "SERVER_THREADS",
+        8,
+        "Threads that answer complete requests in `waypost serve` (`--threads` overrides it).",
+    ),
+    Setting(
+        "SERVER_CONNECTION_LIMIT",
+        2000,
+        "Most connections `waypost serve` holds open at once, slow ones included; kept below half the "
+        "open-file limit, which `serve` raises to its maximum at start.",
+    ),
+    Setting(
+        "SERVER_CHANNEL_TIMEOUT",
+        20,
+        "Seconds a connection may stay silent before `waypost serve` closes it.",
+    ),
+    Setting(
         "PSEUDO_LOCALES",
         False,
         "Also serve the pseudo-locales `en-xa` (accented, longer) and `ar-xb` (right-to-left) for testing "

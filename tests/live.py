@@ -8,6 +8,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import waitress
@@ -32,9 +33,9 @@ def require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def serving(app: Flask, threads: int = 4) -> Iterator[str]:
-    """Serve an app under waitress on a loopback port for as long as the block runs."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+def serving(app: Flask, threads: int = 4, **options: Any) -> Iterator[str]:
+    """Serve an app under waitress on a loopback port, with any waitress options, for as long as the block runs."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, **{"threads": threads, **options})
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -169,9 +169,24 @@ def test_a_topic_pack_is_one_self_contained_file(client):
     for target in re.findall(r'href="#([^"]+)"', html):
         assert target in ids, target
     assert 'href="#term-passport"' in html and '<dt id="term-passport"' in html
-    # A link to an article of another topic goes to the site the pack came from.
-    assert 'href="http://localhost/ar/money/money-1"' in html
+    # Without PUBLIC_URL a link to another topic's article keeps its words and leads nowhere:
+    # the request's Host is no address to hand on from phone to phone.
+    assert "/money/money-1" not in html and "localhost" not in html
     assert digest_of(client)[:12] in html
+
+
+def test_without_public_url_a_pack_tells_the_reader_where_to_look(client):
+    html = client.get("/en/rights/pack.html").get_data(as_text=True)
+    assert "/money/money-1" not in html and "<a>another article</a>" in html
+    assert "open Waypost again where you got this file." in html
+
+
+def test_a_pack_links_to_public_url_for_what_it_does_not_hold(make_app):
+    client = make_app(PUBLIC_URL="https://guide.example.org").test_client()
+    html = client.get("/en/rights/pack.html", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert 'href="https://guide.example.org/en/money/money-1"' in html
+    assert "visit https://guide.example.org/ when you are connected" in html
+    assert "evil.example" not in html
 
 
 def test_body_headings_sit_below_the_article_title_in_a_pack(client):

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import requests
+
+from app.server import connection_limit, raise_file_limit, waitress_options
+
+from .live import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,3 +71,71 @@ def test_serve_refuses_a_file_that_is_not_a_bundle_with_one_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: ") and "Traceback" not in result.stderr
+
+
+SLOW_CLIENTS = 150  # more than the 100 connections waitress accepts by default
+
+
+@contextlib.contextmanager
+def slow_clients(url: str, count: int) -> Iterator[list[socket.socket]]:
+    """Open count connections that each send half a request header and then nothing; close them all after."""
+    port = int(url.rsplit(":", 1)[1])
+    opened: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            opened.append(s)
+            s.sendall(b"GET /en/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        yield opened
+    finally:
+        for s in opened:
+            s.close()
+
+
+def test_a_reader_is_served_while_150_slow_clients_hold_connections(make_app):
+    app = make_app()
+    options = waitress_options(app.config, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    assert options["connection_limit"] > SLOW_CLIENTS
+    with serving(app, **options) as url, slow_clients(url, SLOW_CLIENTS):
+        # The listen queue is first come, first served: this request is
+        # accepted only after every slow client before it has been.
+        response = requests.get(f"{url}/en/", headers={"Connection": "close"}, timeout=30)
+        assert response.status_code == 200
+
+
+def test_with_waitress_defaults_150_slow_clients_leave_a_reader_waiting(make_app):
+    # What `serve` ran before; the test above would fail the same way without the new settings.
+    with serving(make_app(), threads=8) as url, slow_clients(url, SLOW_CLIENTS):
+        with pytest.raises(requests.ReadTimeout):
+            requests.get(f"{url}/en/", headers={"Connection": "close"}, timeout=3)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "file_limit", "allowed"),
+    [
+        (2000, 1_048_576, 2000),  # a raised limit leaves the setting alone
+        (2000, 1024, 512),  # a kiosk stuck at 1024 files keeps half of them for everything else
+        (1000, 300, 44),  # never closer than the reserved descriptors
+        (5, 10, 1),
+    ],
+)
+def test_the_connection_limit_stays_below_the_open_file_limit(wanted, file_limit, allowed):
+    assert connection_limit(wanted, file_limit) == allowed
+
+
+def test_serve_options_come_from_settings_and_threads_overrides_them(make_app):
+    app = make_app(SERVER_THREADS=3, SERVER_CONNECTION_LIMIT=700, SERVER_CHANNEL_TIMEOUT=12)
+    options = waitress_options(app.config, 1_048_576)
+    assert (options["threads"], options["connection_limit"], options["channel_timeout"]) == (3, 700, 12)
+    assert options["asyncore_use_poll"] is True  # select() cannot watch more than 1024 descriptors
+    assert options["cleanup_interval"] <= 12
+    assert waitress_options(app.config, 1_048_576, threads=5)["threads"] == 5
+
+
+def test_raising_the_file_limit_never_lowers_it():
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        assert raise_file_limit() >= before[0]
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[1] == before[1]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, before)
