@@ -69,7 +69,7 @@ def bundle_rows(content: Content) -> Rows:
                 "updated": a.updated.isoformat(), "review_by": a.review_by.isoformat(),
                 "sources": json.dumps(a.sources, ensure_ascii=False, sort_keys=True),
                 "source_hash": a.source_hash, "translation_of": a.translation_of,
-                "translation_status": a.translation_status,
+                "translation_status": a.translation_status, "review": _review_json(a.review),
             }
         )  # fmt: skip
         rows["search"].append({"rowid": rowid, "title": fold(a.title), "body": fold(f"{a.summary}\n\n{a.text}")})
@@ -80,6 +80,13 @@ def bundle_rows(content: Content) -> Rows:
         for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
     ]  # fmt: skip
     return rows
+
+
+def _review_json(review: Mapping[str, Any] | None) -> str | None:
+    """Return an article's expert review as JSON, or None when nobody has reviewed it."""
+    if not review:
+        return None
+    return json.dumps({**review, "date": review["date"].isoformat()}, ensure_ascii=False, sort_keys=True)
 
 
 def write_bundle(

@@ -154,6 +154,8 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
         return None
     result = found[0]
     result["sources"] = json.loads(result["sources"])
+    # Bundles built before articles carried a review have no such column.
+    result["review"] = json.loads(result["review"]) if result.get("review") else None
     return result
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError
 
-from . import plainlanguage, schemas, yamlfile
+from . import plainlanguage, schemas, wording, yamlfile
 from .render import render
 
 # Plain-language limits for source-language (English) articles. Breaking them
@@ -62,6 +63,8 @@ class Article:
     lines: yamlfile.Lines
     translation_of: str | None = None
     translation_status: str | None = None
+    # {status, by (a role), date}: written only by the person who reviewed it.
+    review: dict[str, Any] | None = None
     html: str = ""
     text: str = ""
 
@@ -145,6 +148,7 @@ def load_content(root: Path, today: date | None = None) -> Content:
     _load_articles(content)
     _load_glossary(content)
     _check_articles(content, today or date.today())
+    _check_sources(content, today or date.today())
     _check_terms(content)
     content.problems.sort(key=lambda p: (str(p.path), p.line, p.message))
     return content
@@ -316,6 +320,7 @@ def _check_articles(content: Content, today: date) -> None:
     topics = {t.slug for t in content.topics}
     originals = {a.slug: a for a in content.articles if a.lang == source}
     term_ids = {t.id for t in content.terms if t.lang == source}
+    terms = {(t.lang, t.id): t.term for t in content.terms}
     seen: dict[tuple[str, str], Path] = {}
     for a in content.articles:
 
@@ -327,16 +332,16 @@ def _check_articles(content: Content, today: date) -> None:
         seen.setdefault((a.lang, a.slug), a.path)
         if a.topic not in topics:
             report("topic", f"unknown topic '{a.topic}' (topics.yaml lists {', '.join(sorted(topics))})")
-        if a.review_by <= a.updated:
-            report("review_by", "review_by must be later than updated")
-        elif a.review_by < today:
-            report("review_by", f"past its review date ({a.review_by.isoformat()})", warning=True)
+        _check_dates(a, today, report)
         if a.lang == source:
             for key in ("translation_of", "translation_status"):
                 if getattr(a, key):
                     report(key, f"'{key}' belongs only in translations")
         else:
             _check_translation(a, originals.get(a.slug), topics, report)
+            _check_wording(content, a, {i: term for (lang, i), term in terms.items() if lang == a.lang})
+        if a.review:
+            _check_review(a, today, report)
         rendered = render(
             a.body,
             lambda slug: _article_url(originals, content.unloaded, slug),
@@ -347,6 +352,13 @@ def _check_articles(content: Content, today: date) -> None:
             _check_readability(content, a)
         for line, message in rendered.problems:
             _problem(content, a.path, a.body_line + line - 1, message)
+
+
+def _check_dates(a: Article, today: date, report) -> None:
+    if a.review_by <= a.updated:
+        report("review_by", "review_by must be later than updated")
+    elif a.review_by < today:
+        report("review_by", f"past its review date ({a.review_by.isoformat()})", warning=True)
 
 
 def _article_url(originals: dict[str, Article], unloaded: set[str], slug: str) -> str | None:
@@ -370,6 +382,58 @@ def _check_translation(a: Article, original: Article | None, topics: set[str], r
             f"out of date: {original.path} changed since this was translated",
             warning=True,
         )
+
+
+def _check_review(a: Article, today: date, report) -> None:
+    reviewed = a.review["date"] if a.review else today
+    if reviewed > today:
+        report("review", f"review date {reviewed.isoformat()} is in the future", warning=True)
+    elif reviewed < a.updated:
+        report("review", "the text was updated after its review; ask for a new review", warning=True)
+
+
+def _check_wording(content: Content, a: Article, terms: dict[str, str]) -> None:
+    """Warn where a translation strays from its glossary's terms or French spacing."""
+    found = [(a.body_line + n - 1, m) for n, m in wording.glossary_mismatches(a.body, terms)]
+    if a.lang == "fr":
+        for key in ("title", "summary"):
+            line = yamlfile.line_of(a.lines, (key,), 1)
+            found += [(line, m) for _, m in wording.french_spacing(getattr(a, key))]
+        found += [(a.body_line + n - 1, m) for n, m in wording.french_spacing(a.body)]
+    for line, message in found:
+        _problem(content, a.path, line, message, warning=True)
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}?{parts.query}"
+
+
+def _check_sources(content: Content, today: date) -> None:
+    """Warn on sources that are home pages, shared across topics, or not yet confirmed."""
+    topics_of: dict[str, set[str]] = {}
+    for a in content.articles:
+        for s in a.sources:
+            topics_of.setdefault(_url_key(s["url"]), set()).add(a.topic)
+    for a in content.articles:
+        for i, s in enumerate(a.sources):
+            line = yamlfile.line_of(a.lines, ("sources", i, "url"), 1)
+            parts = urlsplit(s["url"])
+            if parts.path in ("", "/") and not parts.query:
+                _problem(content, a.path, line, f"source {s['url']} is a site's home page; "
+                         "link the page that supports this article", True)  # fmt: skip
+            others = sorted(topics_of[_url_key(s["url"])] - {a.topic})
+            if others:
+                _problem(content, a.path, line, f"source {s['url']} is also used in other topics "
+                         f"({', '.join(others)}); an unrelated topic needs its own source", True)  # fmt: skip
+            checked = s.get("checked")
+            if checked is None:
+                _problem(content, a.path, yamlfile.line_of(a.lines, ("sources", i), 1),
+                         "source has no 'checked:'; write 'checked: unverified' until a person "
+                         "has opened the page, then the date they did", True)  # fmt: skip
+            elif checked != "unverified" and date.fromisoformat(checked) > today:
+                _problem(content, a.path, yamlfile.line_of(a.lines, ("sources", i, "checked"), 1),
+                         f"source checked date {checked} is in the future", True)  # fmt: skip
 
 
 def _check_readability(content: Content, a: Article) -> None:

@@ -35,7 +35,7 @@ TABLES: dict[str, dict[str, type]] = {
     "articles": {
         "id": int, "lang": str, "slug": str, "topic": str, "title": str, "summary": str,
         "html": str, "text": str, "updated": str, "review_by": str, "sources": str,
-        "source_hash": str, "translation_of": str, "translation_status": str,
+        "source_hash": str, "translation_of": str, "translation_status": str, "review": str,
     },
     "glossary": {
         "lang": str, "id": str, "term": str, "definition": str, "source_hash": str,

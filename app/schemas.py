@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 valid_slug = validate.Regexp(SLUG_PATTERN, error="must be lower-case letters, digits and hyphens")
@@ -32,12 +34,41 @@ class TopicSchema(StrictSchema):
     description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 
+def valid_checked(value: str) -> None:
+    """Accept `unverified` or the ISO date on which a person opened the page."""
+    if value == "unverified":
+        return
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("must be 'unverified' or a date YYYY-MM-DD") from None
+    if len(value) != 10:
+        raise ValidationError("must be 'unverified' or a date YYYY-MM-DD")
+
+
 class SourceSchema(StrictSchema):
     title = fields.String(required=True, validate=not_empty)
     url = fields.Url(required=True, schemes={"https"}, error_messages={"invalid": "must be an https:// address"})
     # The language of the title (and the page it names). Official sources are
     # mostly in the source language, so that is what an absent `lang` means.
     lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"))
+    # `unverified` until a person has opened the page and seen that it supports
+    # the article; then the date they did. Optional here, a warning when absent.
+    checked = fields.String(validate=valid_checked)
+
+
+REVIEW_STATUSES = ("reviewed", "changes-needed")
+
+
+class ReviewSchema(StrictSchema):
+    """An expert's review of an article, written only by the person who made it."""
+
+    status = fields.String(
+        required=True, validate=validate.OneOf(REVIEW_STATUSES, error="must be one of: " + ", ".join(REVIEW_STATUSES))
+    )
+    # A role ("NGO legal adviser"), never a volunteer's name.
+    by = fields.String(required=True, validate=not_empty)
+    date = fields.Date(required=True)
 
 
 class ArticleSchema(StrictSchema):
@@ -52,6 +83,7 @@ class ArticleSchema(StrictSchema):
         required=True,
         validate=validate.Length(min=1, error="needs at least one source"),
     )
+    review = fields.Nested(ReviewSchema)
     translation_of = fields.String(validate=valid_hash)
     translation_status = fields.String(validate=valid_status)
 

@@ -61,7 +61,13 @@ def article_text(slug: str, topic: str, title: str, other: str, **extra: str) ->
     }
     front.update(extra)
     lines = [f"{key}: {value}" for key, value in front.items()]
-    lines += ["sources:", "  - title: UNHCR Help", "    url: https://help.unhcr.org/"]
+    # One specific page per topic, so the fixture trips none of the source warnings.
+    lines += [
+        "sources:",
+        "  - title: UNHCR Help",
+        f"    url: https://help.unhcr.org/{topic}/",
+        "    checked: unverified",
+    ]
     return "---\n" + "\n".join(lines) + "\n---\n\n" + BODY.format(other=other)
 
 
@@ -115,7 +121,8 @@ def write_translation(root: Path, lang: str, slug: str, title: str, body: str, *
     }
     front.update(extra)
     lines = [f"{key}: {value}" for key, value in front.items()]
-    lines += ["sources:", "  - title: UNHCR", "    url: https://www.unhcr.org/"]
+    url = f"https://help.unhcr.org/{original.topic}/"
+    lines += ["sources:", "  - title: UNHCR", f"    url: {url}", "    checked: unverified"]
     path = root / "articles" / lang / f"{slug}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("---\n" + "\n".join(lines) + "\n---\n" + textwrap.dedent(body) + "\n")

@@ -42,7 +42,7 @@ MISTAKES = [
     ("articles/en/money-1.md", "review_by: 2099-11-01\n", "", 1, "missing required field 'review_by'"),
     (
         "articles/en/money-1.md",
-        "sources:\n  - title: UNHCR Help\n    url: https://help.unhcr.org/\n",
+        "sources:\n  - title: UNHCR Help\n    url: https://help.unhcr.org/money/\n    checked: unverified\n",
         "sources: []\n",
         8,
         "sources: needs at least one source",
@@ -55,21 +55,21 @@ MISTAKES = [
         "articles/en/money-1.md",
         "(article:money-2)",
         "(article:no-such)",
-        21,
+        22,
         "link to an article that does not exist: article:no-such",
     ),
     (
         "articles/en/money-1.md",
         "(glossary:passport)",
         "(glossary:visa)",
-        21,
+        22,
         "link to a glossary entry that does not exist: glossary:visa",
     ),
-    ("articles/en/money-1.md", "Keep a copy", "<script>x</script> Keep a copy", 13, "raw HTML is not allowed"),
-    ("articles/en/money-1.md", "(article:money-2)", "(http://example.org)", 21, "link must use https://"),
+    ("articles/en/money-1.md", "Keep a copy", "<script>x</script> Keep a copy", 14, "raw HTML is not allowed"),
+    ("articles/en/money-1.md", "(article:money-2)", "(http://example.org)", 22, "link must use https://"),
     (
         "articles/en/money-1.md",
-        "url: https://help.unhcr.org/",
+        "url: https://help.unhcr.org/money/",
         "url: ftp://x",
         10,
         "sources.0.url: must be an https:// address",
@@ -128,7 +128,7 @@ def test_three_mistakes_in_three_files_are_all_reported_and_nothing_is_built(con
     assert result.exit_code == 1
     assert f"{content_dir}/articles/en/money-1.md:3: unknown topic 'cooking'" in result.output
     assert f"{content_dir}/articles/en/rights-2.md:6: updated: not a valid date" in result.output
-    assert f"{content_dir}/articles/en/emergencies-1.md:21: link to a glossary entry" in result.output
+    assert f"{content_dir}/articles/en/emergencies-1.md:22: link to a glossary entry" in result.output
     assert "3 errors" in result.output
     assert not out.exists()
     assert list(tmp_path.glob(".out.bundle*")) == []
@@ -191,3 +191,135 @@ def test_the_source_hash_is_the_documented_sha256_and_outdated_translations_warn
 
 def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text))
+
+
+def warnings_of(content_dir: Path, today: date | None = None) -> list[str]:
+    return [str(p) for p in load_content(content_dir, today=today).warnings]
+
+
+def test_a_source_that_is_a_home_page_is_a_warning_on_its_line(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "url: https://help.unhcr.org/money/", "url: https://www.unhcr.org")
+    assert f"{path}:10: warning: source https://www.unhcr.org is a site's home page; " \
+        "link the page that supports this article" in warnings_of(content_dir)  # fmt: skip
+
+
+def test_a_source_used_in_an_unrelated_topic_is_a_warning_on_its_line(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "url: https://help.unhcr.org/money/", "url: https://help.unhcr.org/rights")
+    found = warnings_of(content_dir)
+    assert f"{path}:10: warning: source https://help.unhcr.org/rights is also used in other topics " \
+        "(rights); an unrelated topic needs its own source" in found  # fmt: skip
+    # The same page cited twice within one topic is fine.
+    assert not any("money-2.md" in w and "warning: source" in w for w in found), found
+
+
+def test_a_source_without_checked_is_a_warning_on_its_line(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "    checked: unverified\n", "")
+    assert f"{path}:9: warning: source has no 'checked:'; write 'checked: unverified' until a person " \
+        "has opened the page, then the date they did" in warnings_of(content_dir)  # fmt: skip
+
+
+def test_a_checked_date_in_the_future_is_a_warning_and_a_bad_one_an_error(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "checked: unverified", "checked: 2026-11-20")
+    assert warnings_of(content_dir, today=date(2026, 11, 20)) == warnings_of(content_dir, today=date(2026, 11, 21))
+    assert f"{path}:11: warning: source checked date 2026-11-20 is in the future" in warnings_of(
+        content_dir, today=date(2026, 11, 19)
+    )
+    replace_in(path, "checked: 2026-11-20", "checked: soon")
+    errors = [str(p) for p in load_content(content_dir).errors]
+    assert f"{path}:11: sources.0.checked: must be 'unverified' or a date YYYY-MM-DD" in errors
+
+
+REVIEW = "review:\n  status: reviewed\n  by: NGO legal adviser\n  date: 2026-11-10\n"
+
+
+def test_a_review_is_checked_against_the_clock_and_the_update_date(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "sources:\n", REVIEW + "sources:\n")
+    assert not [w for w in warnings_of(content_dir, today=date(2026, 11, 10)) if "warning: review" in w]
+    assert f"{path}:8: warning: review date 2026-11-10 is in the future" in warnings_of(
+        content_dir, today=date(2026, 11, 9)
+    )
+    replace_in(path, "updated: 2026-11-01", "updated: 2026-11-15")
+    assert f"{path}:8: warning: the text was updated after its review; ask for a new review" in warnings_of(
+        content_dir, today=date(2026, 12, 1)
+    )
+
+
+@pytest.mark.parametrize(
+    ("review", "line", "message"),
+    [
+        (
+            "review:\n  status: done\n  by: NGO legal adviser\n  date: 2026-11-10\n",
+            9,
+            "review.status: must be one of: reviewed, changes-needed",
+        ),
+        ("review:\n  status: reviewed\n  date: 2026-11-10\n", 8, "missing required field 'review.by'"),
+        ("review:\n  status: reviewed\n  by: x\n  date: 2026-11-10\n  name: Ana\n", 12, "unknown field 'review.name'"),
+    ],
+)
+def test_a_malformed_review_is_an_error(content_dir, review, line, message):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "sources:\n", review + "sources:\n")
+    errors = [str(p) for p in load_content(content_dir).errors]
+    assert f"{path}:{line}: {message}" in errors, errors
+
+
+def add_glossary(content_dir: Path, lang: str, term: str) -> None:
+    (content_dir / "glossary" / f"{lang}.yaml").write_text(
+        f"translation_status: machine\nterms:\n  - id: passport\n    term: {term}\n"
+        "    definition: x\n    translation_of: 'abcdefabcdefabcd'\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "term", "text", "warns"),
+    [
+        ("ar", "جواز السفر", "جواز السفر", False),
+        ("ar", "جواز السفر", "وبجوازات سفرك", False),  # a prefix and a plural ending
+        ("ar", "الحد", "حد", False),  # the article dropped
+        ("ar", "جواز السفر", "وثيقة", True),
+        ("fr", "Passeport", "passeports", False),
+        ("fr", "Passeport", "pièce", True),
+        ("uk", "Паспорт", "паспорта", False),
+        ("uk", "Паспорт", "документ", True),
+    ],
+)
+def test_a_translated_glossary_link_must_use_its_languages_term(content_dir, lang, term, text, warns):
+    add_glossary(content_dir, lang, term)
+    path = write_translation(
+        content_dir, lang, "money-1", title="T", body=f"Line one.\nLine two [{text}](glossary:passport)."
+    )
+    expected = f"{path}:16: warning: glossary link '{text}' does not use this language's term for passport: '{term}'"
+    assert (expected in warnings_of(content_dir)) == warns, warnings_of(content_dir)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("Attention : danger.", 15, "an ordinary space before ':'"),
+        ("Vraiment?", 15, "no space before '?'"),
+        ("Il dit « oui\u202f».", 15, "an ordinary space after '«'"),
+        ("Un.\nDeux ; trois.", 16, "an ordinary space before ';'"),
+    ],
+)
+def test_french_punctuation_needs_a_narrow_no_break_space(content_dir, text, line, message):
+    path = write_translation(content_dir, "fr", "money-1", title="T", body=text)
+    found = [w for w in warnings_of(content_dir) if "French spacing" in w]
+    assert f"{path}:{line}: warning: French spacing: {message}; use a narrow no-break space (U+202F)" in found
+
+
+def test_french_spacing_ignores_addresses_link_targets_code_and_correct_text(content_dir):
+    body = (
+        "Voir [ici](article:money-2) et https://example.org/a?b=1 ou `a:b`.\n"
+        "Attention\u202f: «\u202foui\u202f» ! Non\u00a0? À 14:30.\n"
+    )
+    path = write_translation(content_dir, "fr", "money-1", title="T", body=body)
+    found = [w for w in warnings_of(content_dir) if "French spacing" in w]
+    assert found == [
+        f"{path}:16: warning: French spacing: an ordinary space before '!'; use a narrow no-break space (U+202F)"
+    ]

@@ -7,6 +7,10 @@ import re
 import pytest
 from flask_babel import force_locale, gettext
 
+from app import create_app
+from app.builder import build_bundle
+from app.content import load_content
+
 from .helpers import LANGUAGES
 
 RTL = {"ar", "fa"}
@@ -171,3 +175,23 @@ def test_source_titles_carry_their_own_language_on_a_translated_page(client):
     html = client.get("/ar/rights/rights-1").get_data(as_text=True)
     assert '<footer lang="ar" dir="rtl">' in html
     assert 'lang="en" hreflang="en" dir="auto">UNHCR</a>' in html
+
+
+def test_an_article_says_which_sources_are_confirmed_and_that_no_expert_reviewed_it(client):
+    html = client.get("/en/money/money-1").get_data(as_text=True)
+    assert "(not yet checked)" in html
+    assert "Not yet reviewed by an expert" in html
+
+
+def test_a_reviewed_article_with_a_confirmed_source_says_so(content_dir, tmp_path):
+    path = content_dir / "articles/en/money-1.md"
+    text = path.read_text().replace("checked: unverified", "checked: 2026-11-05")
+    text = text.replace(
+        "sources:\n", "review:\n  status: reviewed\n  by: NGO legal adviser\n  date: 2026-11-10\nsources:\n"
+    )
+    path.write_text(text)
+    build_bundle(load_content(content_dir), tmp_path / "r.bundle")
+    client = create_app({"TESTING": True, "BUNDLE": str(tmp_path / "r.bundle")}).test_client()
+    html = client.get("/en/money/money-1").get_data(as_text=True)
+    assert "(checked on November 5, 2026)" in html
+    assert "Reviewed by NGO legal adviser on November 10, 2026" in html
