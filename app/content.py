@@ -44,6 +44,7 @@ class Topic:
     slug: str
     names: dict[str, str]
     descriptions: dict[str, str]
+    sensitive: bool = False
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Article:
     lines: yamlfile.Lines
     translation_of: str | None = None
     translation_status: str | None = None
+    sensitive: bool = False
     html: str = ""
     text: str = ""
 
@@ -78,6 +80,7 @@ class Term:
     id: str
     term: str
     definition: str
+    synonyms: list[str] = field(default_factory=list)
     translation_of: str | None = None
     translation_status: str | None = None
 
@@ -246,7 +249,7 @@ def _load_topics(content: Content) -> None:
         for key in ("name", "description"):
             for code in sorted(set(loaded[key]) - codes):
                 _problem(content, path, lines[(i, key, code)], f"unknown language '{code}'")
-        content.topics.append(Topic(loaded["slug"], loaded["name"], loaded["description"]))
+        content.topics.append(Topic(loaded["slug"], loaded["name"], loaded["description"], loaded["sensitive"]))
 
 
 def _language_files(content: Content, folder: Path, pattern: str):

@@ -18,6 +18,7 @@ from flask_babel import get_locale, gettext, ngettext
 from marshmallow import Schema, fields
 
 from . import bundle, packs, store
+from . import search as searching
 from .assets import asset_url
 from .pages import localise, site_languages
 
@@ -58,6 +59,8 @@ class IndexEntrySchema(Schema):
     title = fields.String()
     summary = fields.String()
     text = fields.String()
+    # The glossary's other words for the terms the article uses, as the server's index has them.
+    synonyms = fields.String()
 
 
 class SaveListSchema(Schema):
@@ -195,12 +198,16 @@ def _save_list(topic: str) -> dict[str, Any]:
     db, source = store.get_db(), store.source_language()
     found = _topic(topic)
     articles = packs.topic_articles(db, g.lang, source, topic)
+    # Every saved article links to glossary entries: the glossary is saved too, last.
     pages = [url_for("pages.topic", topic=topic)]
     index = []
+    glossary = bundle.glossary_synonyms(db)
     for a in articles:
         url = url_for("pages.article", topic=topic, slug=a["slug"])
         pages.append(url)
-        index.append({**a, "url": url, "dir": _language(a["lang"])["dir"]})
+        synonyms = " ".join(searching.synonyms_of(a["html"], a["text"], glossary))
+        index.append({**a, "url": url, "dir": _language(a["lang"])["dir"], "synonyms": synonyms})
+    pages.append(url_for("pages.glossary"))
     lang = _language(g.lang)
     return SaveListSchema().dump(
         {
