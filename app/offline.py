@@ -98,6 +98,7 @@ def worker() -> Response:
         "__WAYPOST_VERSION__": worker_version(store.get_db()),
         "__WAYPOST_SHELL__": json.dumps([asset_url(name) for name in SHELL_ASSETS]),
         "__WAYPOST_SEARCH__": json.dumps(asset_url("search.js")),
+        "__WAYPOST_LANGUAGES__": json.dumps([lang["code"] for lang in site_languages()]),
     }
     body = source
     for token, value in tokens.items():
@@ -146,6 +147,12 @@ def saved_page() -> str:
     return render_template("offline/saved.html", topics=topics)
 
 
+@bp.get("/<lang>/on-this-phone")
+def on_this_phone() -> str:
+    """Serve the page that says what the phone keeps, how to remove it, and the "don't keep" setting."""
+    return render_template("offline/on_this_phone.html")
+
+
 @bp.get("/<lang>/offline-search")
 def search_template() -> str:
     """Serve the page the worker fills with results from saved topics when offline."""
@@ -166,7 +173,11 @@ def save_list(topic: str) -> Response:
 def topic_pack(topic: str) -> Response:
     """Send one topic as a single self-contained HTML file."""
     db, source = store.get_db(), store.source_language()
-    return _attachment(packs.render_topic_pack(db, site_languages(), g.lang, source, _topic(topic)), topic)
+    found = _topic(topic)
+    response = _attachment(packs.render_topic_pack(db, site_languages(), g.lang, source, found), topic)
+    if found["sensitive"]:
+        response.headers["Cache-Control"] = "no-store"  # the reader's download only, never a cached copy
+    return response
 
 
 @bp.get("/<lang>/glossary/pack.html")
