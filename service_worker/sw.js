@@ -240,7 +240,7 @@ async function staleSaved() {
 async function hello(client, saveData) {
   // Every page makes sure its language's offline pages are here, even one opened mid-install.
   const lang = languageOf(client.url);
-  if (lang) await warmLanguage(lang).catch(() => {});
+  if (lang) await Promise.all([warmLanguage(lang), setting(LAST_LANGUAGE, lang)]).catch(() => {});
   if (refreshing || !(await staleSaved()).length) return refreshing;
   // Save-Data: keep the old copies until the reader asks for new ones.
   if (saveData || (self.navigator.connection && self.navigator.connection.saveData)) {
