@@ -19,7 +19,7 @@ import sqlite_utils
 from . import fsutil
 from .content import Content
 from .schema import APPLICATION_ID, INDEXES, PRIMARY_KEYS, SCHEMA_VERSION, SEARCH_SQL, TABLES, content_digest
-from .search import fold
+from .search import fold, synonyms_of
 
 Rows = dict[str, list[dict[str, Any]]]
 # Called once per article row written, for progress bars.
@@ -50,7 +50,9 @@ def bundle_rows(content: Content) -> Rows:
             {"code": lang.code, "name": lang.name, "dir": lang.dir, "position": i}
             for i, lang in enumerate(content.languages)
         ],
-        "topics": [{"slug": t.slug, "position": i} for i, t in enumerate(content.topics)],
+        "topics": [
+            {"slug": t.slug, "position": i, "sensitive": int(t.sensitive)} for i, t in enumerate(content.topics)
+        ],
         "topic_names": [
             {"topic": t.slug, "lang": code, "name": name, "description": t.descriptions.get(code, "")}
             for t in content.topics
@@ -59,6 +61,7 @@ def bundle_rows(content: Content) -> Rows:
         "articles": [],
         "search": [],
     }
+    glossary = [{"id": t.id, "term": t.term, "synonyms": t.synonyms} for t in content.terms]
     # Sorted, so that row ids, and with them the digest, depend only on content.
     ordered = sorted(content.articles, key=lambda a: (a.lang, a.slug))
     for rowid, a in enumerate(ordered, start=1):
@@ -70,13 +73,18 @@ def bundle_rows(content: Content) -> Rows:
                 "sources": json.dumps(a.sources, ensure_ascii=False, sort_keys=True),
                 "source_hash": a.source_hash, "translation_of": a.translation_of,
                 "translation_status": a.translation_status, "review": _review_json(a.review),
+                "sensitive": int(a.sensitive),
             }
         )  # fmt: skip
-        rows["search"].append({"rowid": rowid, "title": fold(a.title), "body": fold(f"{a.summary}\n\n{a.text}")})
+        # The glossary's other words for the terms it uses, so "hawala" finds remittance articles.
+        synonyms = " ".join(synonyms_of(a.html, a.text, glossary))
+        body = fold(f"{a.summary}\n\n{a.text}" + (f"\n\n{synonyms}" if synonyms else ""))
+        rows["search"].append({"rowid": rowid, "title": fold(a.title), "body": body})
     rows["glossary"] = [
         {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
          "source_hash": t.source_hash, "translation_of": t.translation_of,
-         "translation_status": t.translation_status}
+         "translation_status": t.translation_status,
+         "synonyms": json.dumps(t.synonyms, ensure_ascii=False)}
         for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
     ]  # fmt: skip
     return rows

@@ -77,7 +77,7 @@ def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     """Return rows as dicts, with SQLite's 0/1 flags as booleans."""
     rows = [dict(row) for row in cursor]
     for row in rows:
-        for flag in ("fallback", "outdated"):
+        for flag in ("fallback", "outdated", "sensitive"):
             if flag in row:
                 row[flag] = bool(row[flag])
     return rows
@@ -101,7 +101,7 @@ def topics(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, A
         SELECT t.slug,
                coalesce(l.name, s.name) AS name,
                coalesce(nullif(l.description, ''), s.description) AS description,
-               l.name IS NULL AS fallback,
+               l.name IS NULL AS fallback, t.sensitive,
                (SELECT count(*) FROM articles a WHERE a.topic = t.slug AND a.lang = :source)
                  AS articles
         FROM topics t
@@ -144,7 +144,10 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     cursor = conn.execute(
         f"""
         SELECT a.*, l.fallback, l.source_updated,
-               a.translation_of IS NOT NULL AND a.translation_of != l.current_hash AS outdated
+               a.translation_of IS NOT NULL AND a.translation_of != l.current_hash AS outdated,
+               -- Sensitive when the editor marked the article (in any language) or its topic.
+               EXISTS (SELECT 1 FROM articles x WHERE x.slug = a.slug AND x.sensitive)
+                 OR EXISTS (SELECT 1 FROM topics t WHERE t.slug = a.topic AND t.sensitive) AS marked
         FROM ({_LOCALISED} AND src.slug = :slug) l JOIN articles a ON a.id = l.id
         """,
         {"lang": lang, "source": source, "slug": slug},
@@ -153,6 +156,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     if not found:
         return None
     result = found[0]
+    result["sensitive"] = bool(result.pop("marked"))
     result["sources"] = json.loads(result["sources"])
     # Bundles built before articles carried a review have no such column.
     result["review"] = json.loads(result["review"]) if result.get("review") else None
@@ -175,6 +179,12 @@ def glossary(conn: sqlite3.Connection, lang: str, source: str) -> list[dict]:
         {"lang": lang, "source": source},
     )
     return _rows(rows)
+
+
+def glossary_synonyms(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return the glossary entries of every language that have synonyms: id, term and synonyms."""
+    rows = conn.execute("SELECT id, term, synonyms FROM glossary WHERE synonyms != '[]' ORDER BY lang, id")
+    return [{"id": r["id"], "term": r["term"], "synonyms": json.loads(r["synonyms"])} for r in rows]
 
 
 def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int) -> dict:

@@ -45,6 +45,7 @@ class Topic:
     slug: str
     names: dict[str, str]
     descriptions: dict[str, str]
+    sensitive: bool = False
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Article:
     translation_status: str | None = None
     # {status, by (a role), date}: written only by the person who reviewed it.
     review: dict[str, Any] | None = None
+    sensitive: bool = False
     html: str = ""
     text: str = ""
 
@@ -81,6 +83,7 @@ class Term:
     id: str
     term: str
     definition: str
+    synonyms: list[str] = field(default_factory=list)
     translation_of: str | None = None
     translation_status: str | None = None
 
@@ -250,7 +253,7 @@ def _load_topics(content: Content) -> None:
         for key in ("name", "description"):
             for code in sorted(set(loaded[key]) - codes):
                 _problem(content, path, lines[(i, key, code)], f"unknown language '{code}'")
-        content.topics.append(Topic(loaded["slug"], loaded["name"], loaded["description"]))
+        content.topics.append(Topic(loaded["slug"], loaded["name"], loaded["description"], loaded["sensitive"]))
 
 
 def _language_files(content: Content, folder: Path, pattern: str):

@@ -66,11 +66,12 @@ def _relative_location(response: Response) -> None:
 
     Flask sends a Location as the view gave it, but the router's own
     redirects (`/en` to `/en/`) are built from the Host the client sent, in
-    whatever spelling Werkzeug normalises it to. Waypost never sends a reader
-    to another site, so every absolute Location is one of these.
+    whatever spelling Werkzeug normalises it to. Waypost sends a reader to
+    another site only through "Leave quickly", to the operator's LEAVE_URL;
+    every other absolute Location is one of these.
     """
     location = response.headers.get("Location")
-    if location:
+    if location and location != current_app.config.get("LEAVE_URL"):
         parts = urlsplit(location)
         if parts.netloc:
             relative = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))

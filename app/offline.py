@@ -18,6 +18,7 @@ from flask_babel import get_locale, gettext, ngettext
 from marshmallow import Schema, fields
 
 from . import bundle, packs, store
+from . import search as searching
 from .assets import asset_url
 from .pages import localise, site_languages
 
@@ -58,6 +59,8 @@ class IndexEntrySchema(Schema):
     title = fields.String()
     summary = fields.String()
     text = fields.String()
+    # The glossary's other words for the terms the article uses, as the server's index has them.
+    synonyms = fields.String()
 
 
 class SaveListSchema(Schema):
@@ -95,6 +98,7 @@ def worker() -> Response:
         "__WAYPOST_VERSION__": worker_version(store.get_db()),
         "__WAYPOST_SHELL__": json.dumps([asset_url(name) for name in SHELL_ASSETS]),
         "__WAYPOST_SEARCH__": json.dumps(asset_url("search.js")),
+        "__WAYPOST_LANGUAGES__": json.dumps([lang["code"] for lang in site_languages()]),
     }
     body = source
     for token, value in tokens.items():
@@ -143,6 +147,12 @@ def saved_page() -> str:
     return render_template("offline/saved.html", topics=topics)
 
 
+@bp.get("/<lang>/on-this-phone")
+def on_this_phone() -> str:
+    """Serve the page that says what the phone keeps, how to remove it, and the "don't keep" setting."""
+    return render_template("offline/on_this_phone.html")
+
+
 @bp.get("/<lang>/offline-search")
 def search_template() -> str:
     """Serve the page the worker fills with results from saved topics when offline."""
@@ -163,7 +173,11 @@ def save_list(topic: str) -> Response:
 def topic_pack(topic: str) -> Response:
     """Send one topic as a single self-contained HTML file."""
     db, source = store.get_db(), store.source_language()
-    return _attachment(packs.render_topic_pack(db, site_languages(), g.lang, source, _topic(topic)), topic)
+    found = _topic(topic)
+    response = _attachment(packs.render_topic_pack(db, site_languages(), g.lang, source, found), topic)
+    if found["sensitive"]:
+        response.headers["Cache-Control"] = "no-store"  # the reader's download only, never a cached copy
+    return response
 
 
 @bp.get("/<lang>/glossary/pack.html")
@@ -195,12 +209,16 @@ def _save_list(topic: str) -> dict[str, Any]:
     db, source = store.get_db(), store.source_language()
     found = _topic(topic)
     articles = packs.topic_articles(db, g.lang, source, topic)
+    # Every saved article links to glossary entries: the glossary is saved too, last.
     pages = [url_for("pages.topic", topic=topic)]
     index = []
+    glossary = bundle.glossary_synonyms(db)
     for a in articles:
         url = url_for("pages.article", topic=topic, slug=a["slug"])
         pages.append(url)
-        index.append({**a, "url": url, "dir": _language(a["lang"])["dir"]})
+        synonyms = " ".join(searching.synonyms_of(a["html"], a["text"], glossary))
+        index.append({**a, "url": url, "dir": _language(a["lang"])["dir"], "synonyms": synonyms})
+    pages.append(url_for("pages.glossary"))
     lang = _language(g.lang)
     return SaveListSchema().dump(
         {

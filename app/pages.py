@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -74,7 +76,13 @@ def page_context() -> dict:
     def switch_url(code: str) -> str:
         """Return this page's URL in another language."""
         endpoint = request.endpoint
-        if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang") and request.view_args is not None:
+        # An error page's own address would be an error in every language too.
+        if (
+            endpoint
+            and not g.get("error_page")
+            and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
+            and request.view_args is not None
+        ):
             url = url_for(endpoint, **{**request.view_args, "lang": code})
             return url + ("?" + request.query_string.decode() if request.query_string else "")
         return url_for("pages.home", lang=code)
@@ -111,6 +119,23 @@ def root() -> ResponseReturnValue:
     return response
 
 
+@bp.get("/leave")
+def leave() -> ResponseReturnValue:
+    """Send the reader to the neutral site of "Leave quickly" (the link without JavaScript)."""
+    response = redirect(current_app.config["LEAVE_URL"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def private(html: str, sensitive: bool) -> Response:
+    """Return a page, marked never to be stored when its subject is sensitive (trafficking, violence)."""
+    response = make_response(html)
+    if sensitive:
+        # Neither the browser's cache nor the service worker keeps it; only the reader's "Save" does.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/<lang>/")
 def home() -> str:
     topics = bundle.topics(store.get_db(), g.lang, store.source_language())
@@ -118,13 +143,13 @@ def home() -> str:
 
 
 @bp.get("/<lang>/<topic>/")
-def topic(topic: str) -> str:
+def topic(topic: str) -> Response:
     db, source = store.get_db(), store.source_language()
     found = next((t for t in bundle.topics(db, g.lang, source) if t["slug"] == topic), None)
     if found is None:
         abort(404)
     articles = bundle.articles_in_topic(db, g.lang, source, topic)
-    return render_template("pages/topic.html", topic=found, articles=articles)
+    return private(render_template("pages/topic.html", topic=found, articles=articles), found["sensitive"])
 
 
 @bp.get("/<lang>/<topic>/<slug>")
@@ -136,7 +161,7 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
     if found["topic"] != topic:
         return redirect(url_for("pages.article", topic=found["topic"], slug=slug), 301)
     topic_row = next(t for t in bundle.topics(db, g.lang, source) if t["slug"] == topic)
-    return render_template(
+    html = render_template(
         "pages/article.html",
         article=found,
         topic=topic_row,
@@ -144,6 +169,7 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
         source_lang=_language(source),
         past_review=date.fromisoformat(found["review_by"]) < date.today(),
     )
+    return private(html, found["sensitive"])
 
 
 @bp.get("/<lang>/glossary")
@@ -170,6 +196,7 @@ def http_error(exc: HTTPException) -> ResponseReturnValue | HTTPException:
     if exc.code is None or exc.code < 400:
         return exc
     g.lang = g.get("lang") or best_language()
+    g.error_page = True
     return render_template("pages/error.html", code=exc.code), exc.code
 
 

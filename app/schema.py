@@ -30,16 +30,16 @@ APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
 TABLES: dict[str, dict[str, type]] = {
     "meta": {"key": str, "value": str},
     "languages": {"code": str, "name": str, "dir": str, "position": int},
-    "topics": {"slug": str, "position": int},
+    "topics": {"slug": str, "position": int, "sensitive": int},
     "topic_names": {"topic": str, "lang": str, "name": str, "description": str},
     "articles": {
         "id": int, "lang": str, "slug": str, "topic": str, "title": str, "summary": str,
         "html": str, "text": str, "updated": str, "review_by": str, "sources": str,
-        "source_hash": str, "translation_of": str, "translation_status": str, "review": str,
+        "source_hash": str, "translation_of": str, "translation_status": str, "review": str, "sensitive": int,
     },
     "glossary": {
         "lang": str, "id": str, "term": str, "definition": str, "source_hash": str,
-        "translation_of": str, "translation_status": str,
+        "translation_of": str, "translation_status": str, "synonyms": str,
     },
 }  # fmt: skip
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {

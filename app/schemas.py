@@ -32,6 +32,8 @@ class TopicSchema(StrictSchema):
     slug = fields.String(required=True, validate=valid_slug)
     name = fields.Dict(keys=fields.String(), values=fields.String(validate=not_empty), required=True)
     description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    # Trafficking, violence: never kept on a phone unless the reader saves it.
+    sensitive = fields.Boolean(load_default=False)
 
 
 def valid_checked(value: str) -> None:
@@ -86,12 +88,15 @@ class ArticleSchema(StrictSchema):
     review = fields.Nested(ReviewSchema)
     translation_of = fields.String(validate=valid_hash)
     translation_status = fields.String(validate=valid_status)
+    sensitive = fields.Boolean(load_default=False)
 
 
 class TermSchema(StrictSchema):
     id = fields.String(required=True, validate=valid_slug)
     term = fields.String(required=True, validate=not_empty)
     definition = fields.String(required=True, validate=not_empty)
+    # Other words people use for it (hawala, حوالة): search finds the term's articles by them too.
+    synonyms = fields.List(fields.String(validate=not_empty), load_default=list)
     translation_of = fields.String(validate=valid_hash)
     translation_status = fields.String(validate=valid_status)
 

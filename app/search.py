@@ -70,3 +70,19 @@ def snippet(text: str, terms: list[str], words: int = 28) -> Markup:
 
 def _matches(token: str, terms: list[str]) -> bool:
     return any(word.startswith(term) for word in _WORD.findall(fold(token)) for term in terms)
+
+
+_GLOSSARY_LINK = re.compile(r'href="\.\./glossary#([^"]+)"')
+
+
+def synonyms_of(html: str, text: str, glossary: list[dict]) -> list[str]:
+    """Return the synonyms of the glossary terms an article links to or uses, for its search index.
+
+    `glossary` holds entries of every language (id, term, synonyms); a term's
+    synonyms count in every language, since people type "hawala" whatever
+    page they are on. Online and offline search both index these words.
+    """
+    linked = set(_GLOSSARY_LINK.findall(html))
+    folded = fold(text)
+    used = linked | {e["id"] for e in glossary if e["synonyms"] and fold(e["term"]) in folded}
+    return sorted({word for e in glossary if e["id"] in used for word in e["synonyms"]})

@@ -104,6 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a connection may stay silent before `waypost serve` closes it.",
     ),
     Setting(
+        "LEAVE_URL",
+        "https://www.wikipedia.org/",
+        'Where "Leave quickly" takes the reader, replacing the current page in the browser\'s history. '
+        "Pick a site that looks ordinary on a checked phone; nothing is requested from it until the reader taps.",
+    ),
+    Setting(
         "PSEUDO_LOCALES",
         False,
         "Also serve the pseudo-locales `en-xa` (accented, longer) and `ar-xb` (right-to-left) for testing "

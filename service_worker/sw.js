@@ -10,12 +10,16 @@
 
 const VERSION = '__WAYPOST_VERSION__';
 const SHELL_ASSETS = __WAYPOST_SHELL__;
+const LANGUAGES = __WAYPOST_LANGUAGES__; // every language of the guidance; each has a small offline page
 importScripts(__WAYPOST_SEARCH__); // WaypostSearch: offline search over the saved topics
 const PREFIX = 'waypost-';
 const SHELL = `${PREFIX}shell-${VERSION}`; // offline pages, stylesheet, scripts, icons
 const PAGES = `${PREFIX}pages-${VERSION}`; // pages read recently
 const SAVED = `${PREFIX}saved-${VERSION}`; // topics the reader chose to save
-const CURRENT = [SHELL, PAGES, SAVED];
+const SETTINGS = `${PREFIX}settings`; // the reader's choices, kept on this phone across versions
+const CURRENT = [SHELL, PAGES, SAVED, SETTINGS];
+const KEEP = '/.waypost/keep-recent'; // in SETTINGS: "no" once the reader said "Don't keep pages"
+const LAST_LANGUAGE = '/.waypost/last-language'; // in SETTINGS: the language of the last page opened
 const NETWORK_TIMEOUT_MS = 4000;
 const RECENT_PAGES = 40;
 const LIST = '/offline.json';
@@ -29,10 +33,12 @@ self.addEventListener('install', (event) => {
     // The reader's languages: those of the open pages, and those cached before.
     const open = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((c) => c.url);
     const before = (await Promise.all((await ownCaches()).map(async (name) =>
-      (await (await caches.open(name)).keys()).map((r) => r.url)))).flat().filter((u) => u.endsWith('/offline'));
+      (await (await caches.open(name)).keys()).map((r) => r.url)))).flat().filter((u) => u.endsWith('/offline-search'));
     const langs = [...new Set([...open, ...before].map(languageOf).filter(Boolean))];
     const cache = await caches.open(SHELL);
     await cache.addAll(SHELL_ASSETS);
+    // Every language's offline page, so no navigation offline ends on the browser's error page.
+    await cache.addAll(LANGUAGES.map((lang) => `/${lang}/offline`));
     await Promise.all(langs.map((lang) => cache.addAll(languagePages(lang)).catch(() => {})));
     await self.skipWaiting();
   })());
@@ -70,6 +76,8 @@ self.addEventListener('message', (event) => {
     save: () => saveTopic(data.url, (done, total) => reply({ type: 'progress', done, total }))
       .then((saved) => reply({ type: saved ? 'saved' : 'failed' }), () => reply({ type: 'failed' })),
     remove: () => removeTopic(data.url).then(() => reply({ type: 'removed' })),
+    settings: async () => reply({ type: 'settings', keep: (await setting(KEEP)) !== 'no' }),
+    keep: () => keepPages(data.keep).then(() => reply({ type: 'settings', keep: data.keep })),
     refresh: () => refreshSaved(),
   };
   if (tasks[data.type]) event.waitUntil(tasks[data.type]());
@@ -82,7 +90,7 @@ async function navigate(event, url) {
   event.waitUntil(network.then(async (response) => {
     if (!response.ok || !(response.headers.get('Content-Type') || '').startsWith('text/html')) return;
     await keepRecent(url, response.clone());
-    if (lang) await warmLanguage(lang);
+    if (lang) await Promise.all([warmLanguage(lang), setting(LAST_LANGUAGE, lang)]);
   }).catch(() => {}));
   // Network first, but a weak signal must not keep a saved copy waiting for long.
   const timeout = new Promise((resolve) => setTimeout(resolve, NETWORK_TIMEOUT_MS, null));
@@ -93,12 +101,31 @@ async function navigate(event, url) {
   const late = first || (await network.catch(() => null));
   if (late) return late;
   if (lang && url.pathname === `/${lang}/search`) return offlineSearch(lang, url.searchParams.get('q') || '');
-  return (await caches.match(`/${lang}/offline`)) || Response.error();
+  return offlinePage(lang);
+}
+
+async function offlinePage(lang) {
+  // In the best language there is: the one asked for, else the last one read, else any.
+  for (const code of [lang, await setting(LAST_LANGUAGE), ...LANGUAGES]) {
+    const page = code && (await caches.match(`/${code}/offline`));
+    if (page) return page;
+  }
+  return Response.error(); // only if the reader cleared the caches while the worker ran
+}
+
+async function setting(key, value) {
+  // Read a setting, or store one when a value is given.
+  const cache = await caches.open(SETTINGS);
+  if (value !== undefined) return cache.put(key, new Response(value));
+  const stored = await cache.match(key);
+  return stored ? stored.text() : null;
 }
 
 async function keepRecent(url, response) {
-  // Searches are not kept: what a reader looked for stays private.
+  // Searches are not kept: what a reader looked for stays private. Nor are pages
+  // the server marks no-store (trafficking, violence), nor anything once the reader said so.
   if (response.redirected || url.search || !languageOf(url) || url.pathname.endsWith('/search')) return;
+  if (/no-store/.test(response.headers.get('Cache-Control') || '') || (await setting(KEEP)) === 'no') return;
   const cache = await caches.open(PAGES);
   await cache.put(url.pathname, response);
   const keys = await cache.keys();
@@ -108,7 +135,7 @@ async function keepRecent(url, response) {
 async function warmLanguage(lang) {
   // A reader who switches language gets that language's offline pages too.
   const cache = await caches.open(SHELL);
-  if (!(await cache.match(`/${lang}/offline`))) await cache.addAll(languagePages(lang));
+  if (!(await cache.match(`/${lang}/offline-search`))) await cache.addAll(languagePages(lang));
 }
 
 async function fromCache(request) {
@@ -190,8 +217,20 @@ async function removeTopic(listUrl) {
     const response = await cache.match(path);
     if (!response) continue;
     const list = await response.json();
-    await Promise.all([...list.pages, path].map((page) => cache.delete(page)));
+    await cache.delete(path);
+    // A page another saved topic also lists (the glossary) stays for that topic.
+    const others = new Set();
+    for (const request of await cache.keys()) {
+      if (request.url.endsWith(LIST)) (await (await cache.match(request)).json()).pages.forEach((p) => others.add(p));
+    }
+    await Promise.all(list.pages.filter((page) => !others.has(page)).map((page) => cache.delete(page)));
   }
+}
+
+async function keepPages(keep) {
+  // Turning keeping off also forgets every page kept so far, in every version's cache.
+  await setting(KEEP, keep ? 'yes' : 'no');
+  if (!keep) await Promise.all((await ownCaches()).filter((n) => n.startsWith(`${PREFIX}pages-`)).map((n) => caches.delete(n)));
 }
 
 async function staleSaved() {
@@ -201,7 +240,7 @@ async function staleSaved() {
 async function hello(client, saveData) {
   // Every page makes sure its language's offline pages are here, even one opened mid-install.
   const lang = languageOf(client.url);
-  if (lang) await warmLanguage(lang).catch(() => {});
+  if (lang) await Promise.all([warmLanguage(lang), setting(LAST_LANGUAGE, lang)]).catch(() => {});
   if (refreshing || !(await staleSaved()).length) return refreshing;
   // Save-Data: keep the old copies until the reader asks for new ones.
   if (saveData || (self.navigator.connection && self.navigator.connection.saveData)) {
@@ -228,7 +267,7 @@ function refreshSaved() {
 
 async function offlineSearch(lang, query) {
   const page = await caches.match(`/${lang}/offline-search`);
-  if (!page) return (await caches.match(`/${lang}/offline`)) || Response.error();
+  if (!page) return offlinePage(lang);
   const lists = [];
   for (const [, { cache, request }] of await savedLists()) lists.push(await (await cache.match(request)).json());
   return new Response(WaypostSearch.page(await page.text(), lists, lang, query), { headers: copyHeaders(page.headers) });

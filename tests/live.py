@@ -17,7 +17,7 @@ from flask import Flask
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Playwright drives the distribution's Chromium; it never downloads a browser.
-LAUNCH = {
+LAUNCH: dict[str, Any] = {
     "executable_path": CHROMIUM,
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run"],

@@ -159,8 +159,14 @@ def test_a_saved_topic_reads_offline_and_search_answers_from_it(browser, site):
             online[query] = search_page(page)
         page.goto(f"{site}/ar/offline")
         offline_heading = page.locator("h1").inner_text()
-        # The topic page, then its two articles, one at a time.
-        assert save_topic(page, f"{site}/ar/rights/") == [[1, 3], [2, 3], [3, 3]]
+        page.goto(f"{site}/ar/glossary")
+        glossary_heading = page.locator("h1").inner_text()
+        # The topic page, then its two articles, one at a time, then the glossary they link to.
+        assert save_topic(page, f"{site}/ar/rights/") == [[1, 4], [2, 4], [3, 4], [4, 4]]
+        # Nothing read so far is kept automatically, so only saving can make pages readable offline.
+        page.evaluate(
+            "caches.keys().then(n => Promise.all(n.filter(x => x.includes('-pages-')).map(x => caches.delete(x))))"
+        )
         context.set_offline(True)
 
         page.goto(f"{site}/ar/rights/rights-1")
@@ -169,6 +175,11 @@ def test_a_saved_topic_reads_offline_and_search_answers_from_it(browser, site):
         page.locator("#wp-notice .notice").wait_for()
         assert "{date}" not in page.locator("#wp-notice").inner_text()
         page.screenshot(path=ARTIFACTS / "offline-ar-article-360.png")
+        # The article's glossary link opens the saved glossary, at its entry.
+        page.locator(".body a[href*='glossary#passport']").first.click()
+        page.wait_for_url("**/ar/glossary#passport")
+        assert page.locator("h1").inner_text() == glossary_heading
+        assert page.locator("#passport").is_visible()
 
         page.goto(f"{site}/ar/money/money-1")  # never saved, never read
         assert page.locator("h1").inner_text() == offline_heading  # the offline page, in Arabic

@@ -11,7 +11,7 @@ from app import create_app
 from app.builder import build_bundle
 from app.content import load_content
 
-from .helpers import LANGUAGES
+from .helpers import LANGUAGES, edit_article
 
 RTL = {"ar", "fa"}
 PAGES = ["/{lang}/", "/{lang}/money/", "/{lang}/rights/rights-1", "/{lang}/money/money-1",
@@ -195,3 +195,38 @@ def test_a_reviewed_article_with_a_confirmed_source_says_so(content_dir, tmp_pat
     html = client.get("/en/money/money-1").get_data(as_text=True)
     assert "(checked on November 5, 2026)" in html
     assert "Reviewed by NGO legal adviser on November 10, 2026" in html
+
+
+def test_an_article_page_describes_itself_with_its_summary(client):
+    html = client.get("/en/money/money-1").get_data(as_text=True)
+    assert '<meta name="description" content="What to know about guide money 1.">' in html
+
+
+def test_the_404_page_has_a_search_box_and_language_links_that_work(client):
+    html = client.get("/fa/money/nothing-here").get_data(as_text=True)
+    assert 'action="/fa/search"' in html
+    assert '<a href="/ar/" lang="ar" dir="rtl" hreflang="ar">' in html
+    assert "/ar/money/nothing-here" not in html
+
+
+def test_leave_quickly_without_javascript_redirects_to_the_neutral_site(make_app):
+    response = make_app(LEAVE_URL="https://weather.example/").test_client().get("/leave")
+    assert (response.status_code, response.headers["Location"]) == (302, "https://weather.example/")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_sensitive_articles_and_topics_are_never_stored(content_dir, tmp_path):
+    topics = content_dir / "topics.yaml"
+    topics.write_text(topics.read_text().replace("- slug: emergencies\n", "- slug: emergencies\n  sensitive: true\n"))
+    edit_article(content_dir, "rights-2", "topic: rights\n", "topic: rights\nsensitive: true\n")
+    build_bundle(load_content(content_dir), tmp_path / "s.bundle")
+    client = create_app({"TESTING": True, "BUNDLE": str(tmp_path / "s.bundle")}).test_client()
+    for url in (
+        "/en/emergencies/",
+        "/ar/emergencies/emergencies-1",
+        "/fa/rights/rights-2",
+        "/en/emergencies/pack.html",
+    ):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    for url in ("/en/rights/", "/en/rights/rights-1", "/en/"):
+        assert client.get(url).headers["Cache-Control"] == "no-cache", url

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app import bundle
+from app import bundle, create_app
+from app.builder import build_bundle
+from app.content import load_content
 from app.search import fold, query_terms
 
 
@@ -76,3 +78,26 @@ def test_empty_and_oversized_queries_are_trimmed():
 def test_search_escapes_html_in_the_query_and_the_snippet(client):
     html = client.get("/en/search", query_string={"q": "<script>alert(1)</script>"}).get_data(as_text=True)
     assert "<script>alert" not in html
+
+
+def with_synonyms(content_dir):
+    """Give the test glossary's one term a synonym in Latin and in Arabic script."""
+    path = content_dir / "glossary" / "en.yaml"
+    path.write_text(path.read_text() + "    synonyms: [hawala, حوالة]\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("query", ["hawala", "حواله", "حوالة"])
+def test_a_glossary_synonym_finds_the_articles_that_link_the_term(content_dir, tmp_path, connect, query):
+    with_synonyms(content_dir)
+    build_bundle(load_content(content_dir), tmp_path / "s.bundle")
+    found = bundle.search(connect(tmp_path / "s.bundle"), "ar", "en", query, 20)
+    # Every test article links glossary:passport; the Arabic one replaces its English original.
+    assert found["total"] == 10 and {r["lang"] for r in found["results"]} == {"ar", "en"}
+
+
+def test_the_offline_index_carries_the_same_synonyms(content_dir, tmp_path):
+    with_synonyms(content_dir)
+    build_bundle(load_content(content_dir), tmp_path / "s.bundle")
+    client = create_app({"TESTING": True, "BUNDLE": str(tmp_path / "s.bundle")}).test_client()
+    index = client.get("/fa/rights/offline.json").get_json()["index"]
+    assert [entry["synonyms"] for entry in index] == ["hawala حوالة"] * 2

@@ -91,9 +91,27 @@
     });
   }
 
+  // "Don't keep pages on this phone": the worker stores the choice in its own cache, on the phone only.
+  function setUpKeeping(box) {
+    var checkbox = box.querySelector('input[type=checkbox]');
+    var status = box.querySelector('[role=status]');
+    ask({ type: 'settings' }).then(function (answer) { checkbox.checked = !answer.keep; });
+    checkbox.addEventListener('change', function () {
+      checkbox.disabled = true;
+      ask({ type: 'keep', keep: !checkbox.checked }).then(function (answer) {
+        checkbox.disabled = false;
+        checkbox.checked = !answer.keep;
+        var message = box.querySelector('template[data-message="' + (answer.keep ? 'on' : 'off') + '"]');
+        status.replaceChildren(message.content.cloneNode(true));
+      });
+    });
+  }
+
   container.ready.then(function () {
     var box = document.getElementById('wp-save');
     if (box) setUpSaving(box);
+    var keep = document.getElementById('wp-keep');
+    if (keep) setUpKeeping(keep);
     document.querySelectorAll('[data-needs-worker]').forEach(function (el) { el.hidden = false; });
     document.querySelectorAll('[data-saved-list]').forEach(listSaved);
   });

@@ -2,6 +2,14 @@
    Every word shown comes from the page (template#wp-notices), never from here. */
 (function () {
   'use strict';
+  // "Leave quickly": the neutral site takes this page's place in the history, so Back does not return here.
+  document.addEventListener('click', function (event) {
+    var leave = event.target.closest && event.target.closest('a.leave');
+    if (!leave || event.defaultPrevented || event.button !== 0) return;
+    event.preventDefault();
+    location.replace(leave.dataset.to || leave.href);
+  });
+
   var container = navigator.serviceWorker;
   if (!container || !window.caches) return; // no worker: the site works exactly as without JavaScript
   var root = document.documentElement;

@@ -23,7 +23,7 @@ const WaypostSearch = (() => {
   function rank(entry, found) {
     // Every term must start a word; a match in the title weighs four times more, as online.
     const count = (text, term) => words(text).filter((w) => w.startsWith(term)).length;
-    const scores = found.map((t) => 4 * count(entry.title, t) + count(`${entry.summary} ${entry.text}`, t));
+    const scores = found.map((t) => 4 * count(entry.title, t) + count(`${entry.summary} ${entry.text} ${entry.synonyms || ''}`, t));
     return scores.every(Boolean) ? scores.reduce((a, b) => a + b) : 0;
   }
 
