@@ -23,6 +23,8 @@ PATHS = [
     "/en/saved",
     "/en/offline",
     "/en/offline-search",
+    "/fa/on-this-phone",
+    "/leave",  # the one redirect to another site: the operator's LEAVE_URL, never the Host
     "/en/money/offline.json",
     "/en/manifest.webmanifest",
     "/sw.js",
@@ -54,7 +56,7 @@ def test_a_hostile_host_appears_in_no_header_and_no_body(client, path):
     for name, value in response.headers.items():
         assert "evil.example" not in value, name
     assert b"evil.example" not in response.get_data()
-    if response.status_code in (301, 302, 308):
+    if response.status_code in (301, 302, 308) and path != "/leave":
         assert response.headers["Location"].startswith("/"), response.headers["Location"]
 
 

@@ -23,6 +23,7 @@ from .helpers import edit_article, must, write_content
 from .live import ARTIFACTS, LAUNCH, require_chromium, serving
 
 require_chromium()
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 TIMEOUT_MS = 15_000
