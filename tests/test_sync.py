@@ -14,6 +14,8 @@ from pathlib import Path
 import brotli
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import signing
 from app.cli import main
@@ -246,8 +248,9 @@ def test_a_full_disk_stops_the_sync_with_one_line(kiosk, hub, first, second, pub
     assert kiosk.live.read_bytes() == before
 
 
-def test_the_command_shows_what_it_downloads_and_one_line_on_failure(kiosk, hub, first, publish_to, tmp_path,
-                                                                      monkeypatch):  # fmt: skip
+def test_the_command_shows_what_it_downloads_and_one_line_on_failure(
+    kiosk, hub, first, publish_to, tmp_path, monkeypatch
+):
     publish_to(first, hub.root)
     monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("WAYPOST_BUNDLE", str(kiosk.live))
@@ -267,8 +270,9 @@ SYNC_CRASHES = ["sync-manifest", "sync-object", "sync-assembled", "import-verifi
 
 @pytest.mark.parametrize("point", SYNC_CRASHES)
 @pytest.mark.slow
-def test_a_sync_killed_at_any_step_leaves_a_working_kiosk_and_resumes(kiosk, hub, first, second, publish_to,
-                                                                      tmp_path, point):  # fmt: skip
+def test_a_sync_killed_at_any_step_leaves_a_working_kiosk_and_resumes(
+    kiosk, hub, first, second, publish_to, tmp_path, point
+):
     import_bundle(kiosk, first, TODAY)
     publish_to(second, hub.root)
     edit_article_objects = 1
@@ -383,8 +387,9 @@ def test_hostile_hub_files_give_one_line(trusted_root, body):
         read_manifest(brotli.compress(body), trusted_root, TODAY)
 
 
-def test_a_kiosk_follows_the_publishers_key_rotation_through_the_hub(kiosk, hub, first, content_dir, publisher,
-                                                                      trusted_root, tmp_path):  # fmt: skip
+def test_a_kiosk_follows_the_publishers_key_rotation_through_the_hub(
+    kiosk, hub, first, content_dir, publisher, trusted_root, tmp_path
+):
     from app.content import load_content
     from app.root import edit_root, make_root, signed_fields
 
@@ -393,8 +398,10 @@ def test_a_kiosk_follows_the_publishers_key_rotation_through_the_hub(kiosk, hub,
     key = signing.load_secret(publisher.secret)[0]
     new_secret, _ = signing.new_keypair(tmp_path / "new-laptop", "New laptop")
     new_key, new_id = signing.load_secret(new_secret)
-    v2 = load_root(make_root(2, date(2099, 1, 1), [root_row(key, "Test NGO"), root_row(new_key, "New laptop")], [key]),
-                   trusted_root)  # fmt: skip
+    v2 = load_root(
+        make_root(2, date(2099, 1, 1), [root_row(key, "Test NGO"), root_row(new_key, "New laptop")], [key]),
+        trusted_root,
+    )
     # v3 drops the old key; only the new one signs bundles from now on.
     v3 = load_root(edit_root(v2, [key, new_key], keys={new_id: signed_fields(v2)["keys"][new_id]}), v2)
     edit_article(content_dir, "money-1", "Keep a copy", "Always keep a copy")
@@ -407,3 +414,71 @@ def test_a_kiosk_follows_the_publishers_key_rotation_through_the_hub(kiosk, hub,
     publish(newer, hub.root, new_key, new_id, v3, TODAY)
     assert must(sync(kiosk, hub.url, TODAY)).version == 2
     assert must(kiosk.root()).version == 3 and publisher.key_id not in must(kiosk.root()).keys
+
+
+def test_a_full_disk_while_assembling_gives_one_line(kiosk, hub, first, second, publish_to, monkeypatch):
+    import sqlite3
+
+    import_bundle(kiosk, first, TODAY)
+    before = kiosk.live.read_bytes()
+    publish_to(second, hub.root)
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("app.publish.write_bundle", full)
+    with pytest.raises(SyncError, match="is the disk full"):
+        sync(kiosk, hub.url, TODAY)
+    assert kiosk.live.read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def signed_manifest(tmp_path_factory, publisher):
+    """The raw manifest a real publish writes, and the root to read it with."""
+    from app.content import load_content
+
+    from .helpers import signed_build, write_content
+
+    root = tmp_path_factory.mktemp("manifest")
+    bundle = signed_build(load_content(write_content(root / "content")), root / "b.bundle", publisher.secret)
+    key, key_id = signing.load_secret(publisher.secret)
+    trusted = load_root(publisher.root.read_bytes())
+    publish(bundle, root / "hub", key, key_id, trusted, TODAY)
+    return brotli.decompress((root / "hub" / MANIFEST).read_bytes()), trusted
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(
+        [
+            ("bundle", "bundle_version"),
+            ("bundle", "content_digest"),
+            ("bundle", "expires"),
+            ("bundle", "key_id"),
+            ("bundle", "publisher"),
+            ("bundle", "languages"),
+            ("format",),
+            ("objects", 0, "sha256"),
+            ("objects", 0, "size"),
+            ("objects", 1, "row_id"),
+        ]
+    ),
+    value=st.one_of(st.integers(-(10**20), 10**20), st.text(max_size=30), st.none(), st.lists(st.integers())),
+)
+def test_any_changed_manifest_field_is_refused(signed_manifest, path, value):
+    import json
+
+    from app.publish import PublishError, read_manifest
+
+    raw, trusted = signed_manifest
+    wrapper = json.loads(raw)
+    body = json.loads(wrapper["body"])
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    if target[path[-1]] == value:
+        return
+    target[path[-1]] = value
+    wrapper["body"] = json.dumps(body)
+    with pytest.raises(PublishError):
+        read_manifest(brotli.compress(json.dumps(wrapper).encode()), trusted, TODAY)
