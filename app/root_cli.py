@@ -60,6 +60,17 @@ def _roles(value: str) -> list[str]:
     return roles
 
 
+# The root keys that sign a change: each command that changes a root takes them the same way.
+SIGN = click.option(
+    "--sign",
+    "signers",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A current root key (repeatable).",
+)
+
+
 @click.group("root")
 def root_group() -> None:
     """The publisher's trust root: which keys kiosks accept, for what, until when."""
@@ -110,14 +121,7 @@ def root_init(out: Path, secret_key: Path, publisher: str, languages: str, expir
 @click.option("--roles", default="bundle,timestamp", show_default=True, help=f"Comma-separated: {', '.join(ROLES)}.")
 @click.option("--publisher", "publishers", default=ANY, show_default=True, help="Publisher ids it may sign for.")
 @click.option("--languages", default=ANY, show_default=True, help="Languages it may publish.")
-@click.option(
-    "--sign",
-    "signers",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A current root key (repeatable).",
-)
+@SIGN
 @click.option("--threshold", type=click.IntRange(1, 16), help="Root signatures every later root needs.")
 def root_add_key(
     root_file: Path,
@@ -158,14 +162,7 @@ def root_add_key(
 @root_group.command("revoke-key")
 @click.argument("root_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("key_id")
-@click.option(
-    "--sign",
-    "signers",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A current root key (repeatable).",
-)
+@SIGN
 def root_revoke_key(root_file: Path, key_id: str, signers: tuple[Path, ...]) -> None:
     """Revoke a key in the root's next version: kiosks stop serving what only it signed.
 
