@@ -1,9 +1,11 @@
 """Publisher keys and Ed25519 signatures over bundles and sync manifests.
 
-A publisher holds a secret key (`NAME.key`, owner-only) and hands out the
-public key (`NAME.pub`). A kiosk trusts the public keys in its trust folder.
+A publisher holds a secret key (`NAME.key`, owner-only) and puts the public
+key (`NAME.pub`) in its trust root (root.py), which is what kiosks trust.
 Each key is named by its *key id*, the first 16 hex digits of the SHA-256 of
-the public key, so a bundle can say which key signed it.
+the public key, so a signed file can say which key signed it. Each kind of
+signed file has its own context prefix (here, in envelope.py, root.py and
+publish.py), so a signature over one kind never passes as another.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -24,7 +24,6 @@ SECRET_TAG = "waypost-secret-key"
 PUBLIC_TAG = "waypost-public-key"
 # Each kind of signed thing has its own context, so a signature over a
 # manifest can never be passed off as one over a bundle, or the other way round.
-BUNDLE_CONTEXT = b"waypost-bundle-v1\n"
 MANIFEST_CONTEXT = b"waypost-manifest-v1\n"
 
 
@@ -95,25 +94,9 @@ def load_public(path: Path) -> PublicKey:
     return PublicKey(key_id(public), name or path.stem, VerifyKey(public))
 
 
-def load_trusted(paths: list[Path]) -> dict[str, PublicKey]:
-    """Return the public keys in these files and folders (every `*.pub`), by key id."""
-    trusted: dict[str, PublicKey] = {}
-    for path in paths:
-        files = sorted(path.glob("*.pub")) if path.is_dir() else [path] if path.exists() else []
-        for file in files:
-            key = load_public(file)
-            trusted[key.key_id] = key
-    return trusted
-
-
 def sign(signing: SigningKey, context: bytes, message: bytes) -> bytes:
     """Return the signature over context + message."""
     return signing.sign(context + message).signature
-
-
-def canonical(payload: dict[str, Any]) -> bytes:
-    """Return the one byte form of a payload that is signed and checked."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def encode_signature(signature: bytes) -> str:
