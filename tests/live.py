@@ -42,7 +42,8 @@ def serving(app: Flask, threads: int = 4, **options: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         server.close()
-        thread.join(timeout=5)
+        # A bound for a broken shutdown, not a race: a loaded machine may take a while to close.
+        thread.join(timeout=120)
     # The loop ends only once every client connection is closed; a thread
     # still running here means sockets left behind for the garbage collector.
     assert not thread.is_alive(), "the test server still has open connections"
