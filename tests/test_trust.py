@@ -256,7 +256,14 @@ ATTACKS = [_shadow_articles, _recursive_meta, _zeroblob_meta, _trigger]
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.__name__.strip("_") for a in ATTACKS])
-def test_a_crafted_sqlite_file_is_refused_with_or_without_a_trusted_key(signed_original, publisher, tmp_path, attack):
+def test_a_crafted_sqlite_file_is_refused_with_or_without_a_trusted_key(
+    signed_original, publisher, tmp_path, attack, monkeypatch
+):
+    kiosk = tmp_path / "kiosk"
+    (kiosk / "trust").mkdir(parents=True)
+    shutil.copy(publisher.root, kiosk / "trust" / "root.json")
+    monkeypatch.setenv("WAYPOST_BUNDLE", str(kiosk / "waypost.bundle"))
+    monkeypatch.setenv("WAYPOST_TRUST_DIR", str(kiosk / "trust"))
     sqlite = unwrap(signed_original, tmp_path / "inside.sqlite")
     attack(sqlite)
     started = time.monotonic()
@@ -278,6 +285,12 @@ def test_a_crafted_sqlite_file_is_refused_with_or_without_a_trusted_key(signed_o
         verify(resigned, publisher.root)
     assert with_key.value.kind == Refusal.FOREIGN_SCHEMA
     assert "is not a bundle Waypost made" in str(with_key.value)
+    # And the kiosk command an operator runs refuses each with one line naming their file.
+    for candidate in (spliced, sqlite, resigned):
+        result = run("bundle", "import", str(candidate))
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: not installed:"), lines
+        assert str(candidate) in lines[0]
     # Bounded: the recursive view never ran (it would never end), the zeroblob never grew.
     assert time.monotonic() - started < 60
 
