@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -183,19 +184,15 @@ def bundle_verify(file: Path, root_file: Path | None) -> None:
     Example:
       waypost bundle verify /media/usb/guidance.bundle --root /media/usb/root.json
     """
-    from .fsutil import temp_path
     from .root import load_root
     from .trust import verify_bundle
 
-    work = temp_path(Path(settings.instance_path()) / "verify.bundle", "verify")
     try:
         root = load_root(root_file.read_bytes(), name=str(root_file)) if root_file else _root(kiosk_from_settings())
-        work.parent.mkdir(parents=True, exist_ok=True)
-        info = verify_bundle(file, root, today(), work)
+        with tempfile.TemporaryDirectory(prefix="waypost-verify-") as folder:
+            info = verify_bundle(file, root, today(), Path(folder) / "bundle.sqlite")
     except VerifyError as exc:
         fail(f"rejected: {exc}")
-    finally:
-        work.unlink(missing_ok=True)
     assert root is not None
     name = root.keys[info.key_id].key.name
     click.echo(

@@ -14,7 +14,7 @@ from .builder import build_bundle
 from .bundle_cli import bundle_group, export_static_command, keys, publish_command, sync_command
 from .console import DEFAULT_CONTENT, fail
 from .content import Content, load_content
-from .envelope import MAX_VERSION, write_envelope
+from .envelope import MAX_VERSION, is_envelope, write_envelope
 from .i18n_cli import i18n
 from .root_cli import root_group
 from .schema import seal_meta
@@ -167,6 +167,8 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -
             report(content)
             fail(f"cannot build {live}: fix the errors above or pass --bundle")
         build_bundle(content, live)
+    if is_envelope(live):
+        fail(f"{live} is a signed bundle file: install it with `waypost bundle import {live}`, then serve")
     try:
         bundle.connect(live).close()
     except bundle.BundleError as exc:
