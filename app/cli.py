@@ -16,6 +16,7 @@ from .console import DEFAULT_CONTENT, fail
 from .content import Content, load_content
 from .envelope import MAX_VERSION, is_envelope, write_envelope
 from .i18n_cli import i18n
+from .kiosk import ROOT_NAME, Kiosk
 from .root_cli import root_group
 from .schema import seal_meta
 
@@ -159,7 +160,12 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -
 
     app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
     live = Path(app.config["BUNDLE"])
-    if not live.exists():
+    trusts = (Kiosk.from_config(app.config, app.instance_path).trust / ROOT_NAME).is_file()
+    if not live.exists() and trusts:
+        # A kiosk that trusts a publisher never falls back to unsigned demo guidance,
+        # even after a revocation withdrew its bundle: readers are told none is loaded.
+        click.echo(f"No trusted guidance at {live}: readers see that none is loaded until `waypost bundle import`")
+    elif not live.exists():
         content_dir = Path(app.config["CONTENT_DIR"])
         click.echo(f"No bundle at {live} yet: building one from {content_dir}")
         content = load_content(content_dir)
@@ -170,7 +176,8 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -
     if is_envelope(live):
         fail(f"{live} is a signed bundle file: install it with `waypost bundle import {live}`, then serve")
     try:
-        bundle.connect(live).close()
+        if live.exists():
+            bundle.connect(live).close()
     except bundle.BundleError as exc:
         fail(str(exc))
     options = waitress_options(app.config, raise_file_limit(), threads)

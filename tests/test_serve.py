@@ -140,3 +140,24 @@ def test_raising_the_file_limit_never_lowers_it():
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[1] == before[1]
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, before)
+
+
+def test_a_kiosk_that_trusts_a_publisher_never_serves_the_unsigned_demo(content_dir, tmp_path, publisher):
+    # After a revocation withdrew its bundle, a restart must not put demo guidance in its place.
+    trust = tmp_path / "instance" / "trust"
+    trust.mkdir(parents=True)
+    (trust / "root.json").write_bytes(publisher.root.read_bytes())
+    port = free_port()
+    env = {**os.environ, "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"), "WAYPOST_CONTENT_DIR": str(content_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v1/status")
+        assert requests.get(f"http://127.0.0.1:{port}/en/", timeout=30).status_code == 503
+        assert not (tmp_path / "instance" / "waypost.bundle").exists()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=60)[0]
+    assert "No trusted guidance" in output and "building one" not in output
