@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import search as searching
-from .schema import APPLICATION_ID, CONTENT_META, SCHEMA_VERSION, content_digest
+from .schema import APPLICATION_ID, CONTENT_META, SCHEMA_VERSION, content_digest, schema_refusal
 
 __all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
 
@@ -41,7 +41,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         raise
     if version != str(SCHEMA_VERSION):
         conn.close()
-        raise BundleError(schema_mismatch(path, version))
+        raise BundleError(str(schema_refusal(path, version)))
     return conn
 
 
@@ -58,19 +58,6 @@ def harden(conn: sqlite3.Connection) -> None:
     setconfig = getattr(conn, "setconfig", None)
     if setconfig is not None:
         setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # type: ignore[attr-defined]
-
-
-def schema_mismatch(path: str | Path, version: str | None) -> str:
-    """Return the one line that explains a bundle of another schema version."""
-    if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
-        return (f"{path} has bundle format {version}, newer than this Waypost reads ({SCHEMA_VERSION}): "
-                "update Waypost on this kiosk, then import it again")  # fmt: skip
-    return (f"{path} has bundle format {_printable(version)}, older than this Waypost reads ({SCHEMA_VERSION}): "
-            "ask the publisher for a bundle built by a current Waypost")  # fmt: skip
-
-
-def _printable(text: str | None) -> str:
-    return "none" if text is None else "".join(c if c.isprintable() else "?" for c in text)[:20]
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from nacl.signing import SigningKey
 from . import fsutil, signing
 from .refusal import Refusal, VerifyError, printable
 from .root import Root
-from .schema import SCHEMA_VERSION, canonical, structure_problem
+from .schema import SCHEMA_VERSION, canonical, schema_refusal, structure_problem
 
 MAGIC = b"WAYPOST SIGNED BUNDLE 1\n"
 ENVELOPE_FORMAT = "waypost-signed-bundle-1"
@@ -186,15 +186,8 @@ def check_header(header: Header, root: Root, today: date, name: str) -> signing.
         raise VerifyError(exc.kind, f"{name} is refused: {exc}") from None
     if not key.verify(ENVELOPE_CONTEXT, header.raw, header.signature):
         raise VerifyError(Refusal.BAD_SIGNATURE, f"{name} has a signature that does not match it: it was altered")
-    version = fields_["schema_version"]
-    if version != SCHEMA_VERSION:
-        kind = Refusal.NEWER_SCHEMA if version > SCHEMA_VERSION else Refusal.OLDER_SCHEMA
-        advice = (
-            "update Waypost on this kiosk first"
-            if version > SCHEMA_VERSION
-            else "ask for a bundle built by a current Waypost"
-        )
-        raise VerifyError(kind, f"{name} has bundle format {version}; this Waypost reads {SCHEMA_VERSION}: {advice}")
+    if fields_["schema_version"] != SCHEMA_VERSION:
+        raise schema_refusal(name, fields_["schema_version"])
     if header.expires < today:
         raise VerifyError(Refusal.EXPIRED, f"{name} expired on {header.expires}; ask the publisher for a newer bundle")
     return key

@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import shutil
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,7 +135,7 @@ def import_bundle(kiosk: Kiosk, source: Path, today: date, *, allow_downgrade: b
     one, and one not newer than the live bundle unless downgrading is allowed.
     """
     source, name = Path(source), str(source)
-    with _locked(kiosk):
+    with locked(kiosk):
         try:
             size = source.stat().st_size
         except OSError:
@@ -149,9 +148,9 @@ def import_bundle(kiosk: Kiosk, source: Path, today: date, *, allow_downgrade: b
             )
         tmp = fsutil.temp_path(kiosk.live, "import")
         try:
-            crash_point("import-copied")
             # What is checked is the private copy, and it is what is installed.
             info = verify_bundle(source, kiosk.root(), today, tmp, name=name)
+            crash_point("import-copied")
             if not check_newer(kiosk.current(), info, name, allow_downgrade):
                 return None
             crash_point("import-verified")
@@ -181,7 +180,7 @@ def install_assembled(
 
 def rollback(kiosk: Kiosk, today: date) -> BundleInfo:
     """Put the newest kept bundle that is still trusted back live, and drop it from the kept list."""
-    with _locked(kiosk):
+    with locked(kiosk):
         return _rollback(kiosk, kiosk.root())
 
 
@@ -192,7 +191,7 @@ def enforce_trust(kiosk: Kiosk) -> str | None:
     when there is none, the live bundle is moved aside and readers see that
     no guidance is loaded. Never an unsigned or untrusted bundle instead.
     """
-    with _locked(kiosk):
+    with locked(kiosk):
         current = kiosk.current()
         root = kiosk.root()
         if current is None or not current.signed or (root is not None and root.trusts(current.key_id)):
@@ -299,7 +298,7 @@ def _prune(kiosk: Kiosk) -> None:
 
 
 @contextmanager
-def _locked(kiosk: Kiosk) -> Iterator[None]:
+def locked(kiosk: Kiosk) -> Iterator[None]:
     """Let one install, rollback or sync change the kiosk at a time; clear what a crash left."""
     kiosk.live.parent.mkdir(parents=True, exist_ok=True)
     lock_path = kiosk.live.with_name(kiosk.live.name + ".lock")
@@ -315,9 +314,6 @@ def _locked(kiosk: Kiosk) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-locked = _locked
 
 
 def status(kiosk: Kiosk, today: date) -> dict[str, Any]:
@@ -342,8 +338,3 @@ def status(kiosk: Kiosk, today: date) -> dict[str, Any]:
         "confirmed_on": state.get("confirmed_on"),
         "last": state.get("last"),
     }
-
-
-def remove_tree(path: Path) -> None:
-    """Remove a work folder, ignoring one that is already gone."""
-    shutil.rmtree(path, ignore_errors=True)

@@ -23,6 +23,8 @@ import sqlite3
 from datetime import date
 from typing import Any
 
+from .refusal import Refusal, VerifyError, printable
+
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
 
@@ -33,15 +35,34 @@ TABLES: dict[str, dict[str, type]] = {
     "topics": {"slug": str, "position": int, "sensitive": int},
     "topic_names": {"topic": str, "lang": str, "name": str, "description": str},
     "articles": {
-        "id": int, "lang": str, "slug": str, "topic": str, "title": str, "summary": str,
-        "html": str, "text": str, "updated": str, "review_by": str, "sources": str,
-        "source_hash": str, "translation_of": str, "translation_status": str, "review": str, "sensitive": int,
+        "id": int,
+        "lang": str,
+        "slug": str,
+        "topic": str,
+        "title": str,
+        "summary": str,
+        "html": str,
+        "text": str,
+        "updated": str,
+        "review_by": str,
+        "sources": str,
+        "source_hash": str,
+        "translation_of": str,
+        "translation_status": str,
+        "review": str,
+        "sensitive": int,
     },
     "glossary": {
-        "lang": str, "id": str, "term": str, "definition": str, "source_hash": str,
-        "translation_of": str, "translation_status": str, "synonyms": str,
+        "lang": str,
+        "id": str,
+        "term": str,
+        "definition": str,
+        "source_hash": str,
+        "translation_of": str,
+        "translation_status": str,
+        "synonyms": str,
     },
-}  # fmt: skip
+}
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "meta": "key",
     "languages": "code",
@@ -83,6 +104,23 @@ def seal_meta(version: int, expires: date, key_id: str, publisher: str) -> dict[
     return {"bundle_version": str(version), "expires": expires.isoformat(), "key_id": key_id, "publisher": publisher}
 
 
+def schema_refusal(name: object, version: object) -> VerifyError:
+    """Return the refusal of a bundle whose format is not SCHEMA_VERSION (the version policy above)."""
+    number = int(version) if isinstance(version, int) or (isinstance(version, str) and version.isdigit()) else None
+    if number is not None and number > SCHEMA_VERSION:
+        return VerifyError(
+            Refusal.NEWER_SCHEMA,
+            f"{name} has bundle format {number}, newer than this Waypost reads "
+            f"({SCHEMA_VERSION}): update Waypost on this kiosk first, then import it again",
+        )
+    shown = "none" if version is None else printable(version, 20)
+    return VerifyError(
+        Refusal.OLDER_SCHEMA,
+        f"{name} has bundle format {shown}, older than this Waypost reads "
+        f"({SCHEMA_VERSION}): ask the publisher for a bundle built by a current Waypost",
+    )
+
+
 def canonical(value: Any) -> bytes:
     """Return the one byte form of a JSON value that is hashed or signed: sorted keys, no spaces, UTF-8."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -120,21 +158,19 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
     kinds = {row[1]: row[0] for row in objects}
     for name, kind in sorted(kinds.items()):
         if kind in ("view", "trigger"):
-            return f"it contains a {kind} ({_printable(name)})"
+            return f"it contains a {kind} ({printable(name)})"
     expected_tables = {*TABLES, SEARCH_TABLE, *SEARCH_SHADOWS}
     tables = {name for name, kind in kinds.items() if kind == "table"}
     if tables != expected_tables:
         extra, missing = sorted(tables - expected_tables), sorted(expected_tables - tables)
-        return (
-            "unexpected tables: " + _printable(", ".join(extra)) if extra else "missing tables: " + ", ".join(missing)
-        )
+        return "unexpected tables: " + printable(", ".join(extra)) if extra else "missing tables: " + ", ".join(missing)
     for table, columns in TABLES.items():
         problem = _table_problem(conn, table, columns)
         if problem:
             return problem
     indexes = {name for name, kind in kinds.items() if kind == "index" and not name.startswith("sqlite_autoindex_")}
     if indexes != set(INDEXES):
-        return "unexpected indexes: " + _printable(", ".join(sorted(indexes ^ set(INDEXES))))
+        return "unexpected indexes: " + printable(", ".join(sorted(indexes ^ set(INDEXES))))
     for name, (on_table, indexed, unique) in INDEXES.items():
         info = conn.execute(f"PRAGMA index_info({name})").fetchall()
         flags = [row for row in conn.execute(f"PRAGMA index_list({on_table})") if row[1] == name]
@@ -161,7 +197,3 @@ def _table_problem(conn: sqlite3.Connection, table: str, columns: dict[str, type
     if any(row[4] is not None for row in found):
         return f"table {table} has default values Waypost never sets"
     return None
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)[:80]

@@ -49,6 +49,7 @@ from .publish import (
 )
 from .refusal import VerifyError, printable
 from .root import MAX_ROOT_BYTES, Root
+from .schema import schema_refusal
 from .trust import BundleInfo
 
 # Seconds to wait for a connection, and for each read.
@@ -281,7 +282,7 @@ def _check_seal(kiosk: Kiosk, seal: dict[str, Any], today: date) -> None:
     if seal["expires"] < today:
         raise SyncError(f"the hub's bundle expired on {seal['expires']}; the publisher must publish a new one")
     if seal["schema_version"] != bundle.SCHEMA_VERSION:
-        raise SyncError(bundle.schema_mismatch("the hub's bundle", str(seal["schema_version"])))
+        raise SyncError(str(schema_refusal("the hub's bundle", seal["schema_version"])))
 
 
 def _download_and_install(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from . import bundle, envelope, fsutil
 from .refusal import Refusal, VerifyError, printable
 from .root import Root
-from .schema import content_digest, structure_problem
+from .schema import content_digest, schema_refusal, structure_problem
 
 __all__ = ["BundleInfo", "Refusal", "VerifyError", "check_sqlite", "describe", "verify_bundle"]
 
@@ -113,8 +113,7 @@ def verify_bundle(path: Path, root: Root | None, today: date, work: Path, *, nam
         envelope.check_header(header, root, today, name)
         work.unlink(missing_ok=True)
         envelope.extract(f, header, work, name)
-    info = check_sqlite(work, header.fields, name=name)
-    return BundleInfo(**{**info.__dict__, "path": path})
+    return replace(check_sqlite(work, header.fields, name=name), path=path)
 
 
 def check_sqlite(path: Path, expected: dict[str, Any] | None = None, *, name: str | None = None) -> BundleInfo:
@@ -133,9 +132,7 @@ def check_sqlite(path: Path, expected: dict[str, Any] | None = None, *, name: st
         meta = bundle.meta(conn)
         version = meta.get("schema_version")
         if version != str(bundle.SCHEMA_VERSION):
-            newer = (version or "").isdigit() and int(version or 0) > bundle.SCHEMA_VERSION
-            kind = Refusal.NEWER_SCHEMA if newer else Refusal.OLDER_SCHEMA
-            raise VerifyError(kind, bundle.schema_mismatch(name, version))
+            raise schema_refusal(name, version)
         result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
             raise VerifyError(Refusal.CORRUPT, _damaged(name, result[0]))
@@ -151,7 +148,7 @@ def check_sqlite(path: Path, expected: dict[str, Any] | None = None, *, name: st
         )
     if expected is not None:
         _check_seal(info, languages, expected, name)
-    return BundleInfo(**{**info.__dict__, "languages": languages})
+    return replace(info, languages=languages)
 
 
 def _check_seal(info: BundleInfo, languages: tuple[str, ...], expected: dict[str, Any], name: str) -> None:
