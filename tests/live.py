@@ -41,7 +41,9 @@ def serving(app: Flask, threads: int = 4, **options: Any) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # Closed by the server's own loop thread: closing its sockets from here,
+        # while that thread waits on them in select(), fails with EBADF there.
+        server.trigger.pull_trigger(server.close)
         # A bound for a broken shutdown, not a race: a loaded machine may take a while to close.
         thread.join(timeout=120)
     # The loop ends only once every client connection is closed; a thread
