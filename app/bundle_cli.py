@@ -218,16 +218,12 @@ def bundle_import(file: Path, allow_downgrade: bool) -> None:
     try:
         info = import_bundle(kiosk, file, today(), allow_downgrade=allow_downgrade)
     except (ImportRefused, VerifyError) as exc:
-        kiosk_state.record(kiosk.live, "import", False, str(exc))
         fail(f"not installed: {exc}")
     except OSError as exc:
         fail(f"not installed: {exc.strerror or exc} ({exc.filename or file})")
     if info is None:
         click.echo(f"{file} is the live bundle already; nothing to do")
         return
-    kiosk_state.record(
-        kiosk.live, "import", True, f"installed version {info.version} from {file}", confirmed_on=info.built_on
-    )
     click.echo(f"installed version {info.version} from '{info.publisher}' (digest {info.content_digest[:12]})")
 
 
@@ -244,7 +240,6 @@ def bundle_rollback() -> None:
         info = rollback(kiosk, today())
     except (ImportRefused, VerifyError) as exc:
         fail(f"not rolled back: {exc}")
-    kiosk_state.record(kiosk.live, "rollback", True, f"rolled back to version {info.version}")
     click.echo(f"rolled back to version {info.version} (digest {info.content_digest[:12]})")
 
 

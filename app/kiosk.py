@@ -133,8 +133,21 @@ def import_bundle(kiosk: Kiosk, source: Path, today: date, *, allow_downgrade: b
     Refuses (ImportRefused or VerifyError, nothing changed) a file over the
     size limit, one the trust root does not vouch for, an altered or expired
     one, and one not newer than the live bundle unless downgrading is allowed.
+    The outcome is recorded for the status page.
     """
-    source, name = Path(source), str(source)
+    try:
+        info = _import(kiosk, Path(source), today, allow_downgrade)
+    except (ImportRefused, VerifyError) as exc:
+        kiosk_state.record(kiosk.live, "import", False, str(exc))
+        raise
+    if info is not None:
+        done = f"installed version {info.version} from {source}"
+        kiosk_state.record(kiosk.live, "import", True, done, confirmed_on=info.built_on)
+    return info
+
+
+def _import(kiosk: Kiosk, source: Path, today: date, allow_downgrade: bool) -> BundleInfo | None:
+    name = str(source)
     with locked(kiosk):
         try:
             size = source.stat().st_size
@@ -181,7 +194,9 @@ def install_assembled(
 def rollback(kiosk: Kiosk, today: date) -> BundleInfo:
     """Put the newest kept bundle that is still trusted back live, and drop it from the kept list."""
     with locked(kiosk):
-        return _rollback(kiosk, kiosk.root())
+        info = _rollback(kiosk, kiosk.root())
+    kiosk_state.record(kiosk.live, "rollback", True, f"rolled back to version {info.version}")
+    return info
 
 
 def enforce_trust(kiosk: Kiosk) -> str | None:

@@ -223,13 +223,15 @@ def sync(
         with _one_sync(kiosk):
             hub = Hub(where, deadline)
             try:
-                info = _sync(kiosk, hub, today, allow_downgrade, on_plan, progress)
+                info, confirmed = _sync(kiosk, hub, today, allow_downgrade, on_plan, progress)
             finally:
                 hub.close()
     except SyncError as exc:
         kiosk_state.record(kiosk.live, "sync", False, str(exc))
         raise
-    kiosk_state.record(kiosk.live, "sync", True, "up to date" if info is None else f"installed version {info.version}")
+    done = "up to date" if info is None else f"installed version {info.version}"
+    # The hub's signed timestamp vouched for what is live today: the guidance is confirmed.
+    kiosk_state.record(kiosk.live, "sync", True, done, confirmed_on=confirmed)
     return info
 
 
@@ -240,7 +242,8 @@ def _sync(
     allow_downgrade: bool,
     on_plan: Callable[[int, int], None] | None,
     progress: Callable[[int], None] | None,
-) -> BundleInfo | None:
+) -> tuple[BundleInfo | None, date]:
+    """Return what was installed (None: up to date) and the day the hub's timestamp vouched for it."""
     try:
         root = _follow_roots(kiosk, hub)
         stamp = read_timestamp(hub.fetch(TIMESTAMP, MAX_TIMESTAMP) or b"", root, today)
@@ -264,10 +267,9 @@ def _sync(
             seal["publisher"],
         )
         if not check_newer(kiosk.current(), wanted, "the hub's bundle", allow_downgrade):
-            kiosk_state.record(kiosk.live, "sync", True, "up to date", confirmed_on=stamp["signed_at"])
-            return None
+            return None, stamp["signed_at"]
         _check_seal(kiosk, seal, today)
-        return _download_and_install(kiosk, hub, manifest, stamp, allow_downgrade, on_plan, progress)
+        return _download_and_install(kiosk, hub, manifest, allow_downgrade, on_plan, progress), stamp["signed_at"]
     except (PublishError, VerifyError, ImportRefused) as exc:
         raise SyncError(str(exc)) from None
     except sqlite3.OperationalError as exc:
@@ -289,7 +291,6 @@ def _download_and_install(
     kiosk: Kiosk,
     hub: Hub,
     manifest: dict[str, Any],
-    stamp: dict[str, Any],
     allow_downgrade: bool,
     on_plan: Callable[[int, int], None] | None,
     progress: Callable[[int], None] | None,
@@ -325,7 +326,6 @@ def _download_and_install(
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    kiosk_state.record(kiosk.live, "sync", True, "installed", confirmed_on=stamp["signed_at"])
     # Installed: everything the cache held is now in the live bundle.
     shutil.rmtree(cache, ignore_errors=True)
     return info
