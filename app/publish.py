@@ -228,12 +228,14 @@ def write_timestamp(outdir: Path, secret: SigningKey, key_id: str, root: Root, t
         manifest = (Path(outdir) / MANIFEST).read_bytes()
     except FileNotFoundError:
         raise PublishError(f"{outdir} has no {MANIFEST}: publish a bundle there first") from None
-    version = json.loads(json.loads(unpack(manifest, MAX_MANIFEST_RAW) or b"{}").get("body", "{}"))
+    version = hub_version(outdir)
+    if version is None:
+        raise PublishError(f"{outdir}/{MANIFEST} is damaged: publish the bundle there again")
     expires = today + timedelta(days=days)
     body = {
         "format": TIMESTAMP_FORMAT,
         "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
-        "bundle_version": version["bundle"]["bundle_version"],
+        "bundle_version": version,
         "signed_at": today.isoformat(),
         "expires": expires.isoformat(),
     }
