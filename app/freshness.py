@@ -35,16 +35,10 @@ def freshness(live: Path, meta: dict[str, str], max_age_days: int) -> Freshness:
     `max_age_days` without confirmation readers see when that was. "Today" is
     never earlier than a date the kiosk has seen signed (see kiosk_today).
     """
-    built_on = _date(meta.get("built_at", "")[:10])
+    built_on = kiosk_state.parse_date(meta.get("built_at"))
     confirmed = kiosk_state.confirmed_on(live, built_on)
     today = kiosk_state.kiosk_today(confirmed)
-    expires = _date(meta.get("expires", ""))
+    expires = kiosk_state.parse_date(meta.get("expires"))
     stale = confirmed is not None and (today - confirmed).days > max_age_days
     return Freshness(today, confirmed, expires if expires is not None and expires < today else None, stale)
 
-
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None

@@ -40,7 +40,7 @@ def record(live: Path, action: str, ok: bool, message: str, *, confirmed_on: dat
     state = read_state(live)
     state["last"] = {"action": action, "ok": ok, "message": message, "at": now().isoformat(timespec="seconds")}
     if confirmed_on is not None:
-        previous = _date(state.get("confirmed_on"))
+        previous = parse_date(state.get("confirmed_on"))
         state["confirmed_on"] = max(confirmed_on, previous or confirmed_on).isoformat()
     try:
         Path(live).parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +52,7 @@ def record(live: Path, action: str, ok: bool, message: str, *, confirmed_on: dat
 
 def confirmed_on(live: Path, built_on: date | None) -> date | None:
     """Return the last day the guidance was confirmed current: its build, or a later signed timestamp."""
-    found = [d for d in (_date(read_state(live).get("confirmed_on")), built_on) if d is not None]
+    found = [d for d in (parse_date(read_state(live).get("confirmed_on")), built_on) if d is not None]
     return max(found) if found else None
 
 
@@ -70,8 +70,9 @@ def kiosk_today(*known: date | None) -> date:
     return max([now().date(), *(d for d in known if d is not None)])
 
 
-def _date(value: object) -> date | None:
+def parse_date(value: object) -> date | None:
+    """Return the date an ISO `YYYY-MM-DD...` value starts with, or None for anything else."""
     try:
-        return date.fromisoformat(str(value)) if value else None
+        return date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
         return None
