@@ -41,4 +41,3 @@ def freshness(live: Path, meta: dict[str, str], max_age_days: int) -> Freshness:
     expires = kiosk_state.parse_date(meta.get("expires"))
     stale = confirmed is not None and (today - confirmed).days > max_age_days
     return Freshness(today, confirmed, expires if expires is not None and expires < today else None, stale)
-
