@@ -1,43 +1,25 @@
-"""Waypost: offline-first guidance for people on the move."""
+"""Waypost: offline-first guidance for people on the move.
+
+The rooms (see ARCHITECTURE.md): `content` (authoring) -> `bundle` (the SQLite
+file) -> `distribution` (signing, kiosks, hubs) ; `web` (pages) ; `i18n` ; `cli`.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 # The one place the version is written: pyproject.toml reads it from here.
 __version__ = "0.1.0"
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
-from flask import Flask
-
-from . import api, assets, delivery, i18n, offline, pages, settings, store
+if TYPE_CHECKING:
+    from app.web import create_app as create_app
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Create the Waypost web application.
+def __getattr__(name: str) -> Any:
+    # `from app import create_app` keeps working without making every
+    # `import app.something` (a cron sync, `keys trust`) load Flask.
+    if name == "create_app":
+        from app.web import create_app
 
-    Settings come from the defaults, then `config.py` in the instance folder,
-    then `WAYPOST_*` environment variables, then `test_config`.
-    """
-    app = Flask(
-        __name__,
-        instance_path=str(settings.instance_path().resolve()),
-        instance_relative_config=True,
-        static_folder=None,
-    )
-    app.config.from_mapping(settings.resolve(test_config))
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config["VERSION"] = __version__
-    # Every byte counts on prepaid data: drop the template's own indentation.
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
-
-    store.init_app(app)
-    i18n.init_app(app)
-    assets.init_app(app)
-    delivery.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(offline.bp)
-    return app
+        return create_app
+    raise AttributeError(name)

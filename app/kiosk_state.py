@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import fsutil
+from app import fsutil
 
 STATE_NAME = "kiosk-state.json"
 

@@ -25,19 +25,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import signing  # noqa: E402
-from app.builder import build_bundle  # noqa: E402
-from app.content import article_hash, load_content  # noqa: E402
-from app.envelope import write_envelope  # noqa: E402
-from app.kiosk import (  # noqa: E402
+from app.bundle.build import build_bundle  # noqa: E402
+from app.bundle.schema import seal_meta  # noqa: E402
+from app.content.load import article_hash, load_content  # noqa: E402
+from app.distribution import signing  # noqa: E402
+from app.distribution.envelope import write_envelope  # noqa: E402
+from app.distribution.kiosk import (  # noqa: E402
     Kiosk,
     import_bundle,
     trust_root,  # noqa: E402
 )
-from app.publish import publish  # noqa: E402
-from app.root import ROLES, load_root, make_root  # noqa: E402
-from app.schema import seal_meta  # noqa: E402
-from app.sync import sync  # noqa: E402
+from app.distribution.publish import publish  # noqa: E402
+from app.distribution.root import ROLES, load_root, make_root  # noqa: E402
+from app.distribution.sync import sync  # noqa: E402
 
 LANGS = [("en", "English", "ltr"), ("fr", "Français", "ltr"), ("ar", "العربية", "rtl")]
 TOPICS = ["legal-routes", "rights", "money", "digital-safety", "emergencies"]

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Response  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from app import create_app  # noqa: E402
-from app.builder import build_bundle  # noqa: E402
-from app.content import load_content  # noqa: E402
+from app.bundle.build import build_bundle  # noqa: E402
+from app.content.load import load_content  # noqa: E402
+from app.web import create_app  # noqa: E402
 from tests.live import LAUNCH, serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

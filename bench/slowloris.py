@@ -34,10 +34,10 @@ import waitress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app  # noqa: E402
-from app.builder import build_bundle  # noqa: E402
-from app.content import load_content  # noqa: E402
-from app.server import raise_file_limit, waitress_options  # noqa: E402
+from app.bundle.build import build_bundle  # noqa: E402
+from app.content.load import load_content  # noqa: E402
+from app.web import create_app  # noqa: E402
+from app.web.server import raise_file_limit, waitress_options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # What `waypost serve` passed to waitress before: everything else was waitress's default.

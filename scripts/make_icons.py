@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw Waypost's app icons (a white signpost on green) as small palette PNGs.
 
-Run once after changing the drawing; the PNGs under app/static/ are committed.
+Run once after changing the drawing; the PNGs under app/web/static/ are committed.
 Only the standard library is used, so no image package is needed.
 
 Usage: python3 scripts/make_icons.py
@@ -13,7 +13,7 @@ import struct
 import zlib
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
+STATIC = Path(__file__).resolve().parent.parent / "app" / "web" / "static"
 GREEN = (0x0B, 0x5D, 0x3B)
 WHITE = (0xFF, 0xFF, 0xFF)
 LEVELS = 8  # shades between green and white, for smooth edges

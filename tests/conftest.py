@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from app import bundle, create_app, signing
-from app.builder import build_bundle
-from app.content import load_content
-from app.kiosk import Kiosk
-from app.root import make_root
+from app.bundle import read as bundle
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.distribution import signing
+from app.distribution.kiosk import Kiosk
+from app.distribution.root import make_root
+from app.web import create_app
 
 from .helpers import PUBLISHER_ID, Publisher, root_row, signed_build, write_content
 

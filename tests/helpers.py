@@ -17,13 +17,13 @@ from typing import TypeVar
 
 from nacl.signing import SigningKey
 
-from app import signing
-from app.builder import build_bundle
-from app.content import Content, article_hash, load_content
-from app.envelope import write_envelope
-from app.kiosk import Kiosk
-from app.root import ROLES
-from app.schema import seal_meta
+from app.bundle.build import build_bundle
+from app.bundle.schema import seal_meta
+from app.content.load import Content, article_hash, load_content
+from app.distribution import signing
+from app.distribution.envelope import write_envelope
+from app.distribution.kiosk import Kiosk
+from app.distribution.root import ROLES
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ from contextlib import closing
 
 import pytest
 
-from app import bundle
-from app.builder import build_bundle
-from app.content import load_content
-from app.schema import SCHEMA_VERSION
+from app.bundle import read as bundle
+from app.bundle.build import build_bundle
+from app.bundle.schema import SCHEMA_VERSION
+from app.content.load import load_content
 
 
 def test_the_same_content_gives_the_same_digest(content_dir, tmp_path, connect):

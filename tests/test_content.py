@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
-from app.content import article_hash, load_content
-from app.translations import stamp
+from app.content.load import article_hash, load_content
+from app.i18n.translations import stamp
 
 from .helpers import edit_article, write_translation
 

@@ -12,10 +12,10 @@ import brotli
 import pytest
 from click.testing import CliRunner
 
-from app.builder import build_bundle
+from app.bundle.build import build_bundle
 from app.cli import main
-from app.content import load_content
-from app.export import file_for
+from app.content.load import load_content
+from app.web.export import file_for
 
 from .helpers import write_content
 

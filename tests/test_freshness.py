@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale, gettext
 
-from app import create_app, kiosk_state
-from app.builder import bundle_rows, write_bundle
-from app.content import load_content
-from app.freshness import freshness
-from app.schema import seal_meta
+from app import kiosk_state
+from app.bundle.build import bundle_rows, write_bundle
+from app.bundle.schema import seal_meta
+from app.content.load import load_content
+from app.web import create_app
+from app.web.freshness import freshness
 
 from .helpers import must
 

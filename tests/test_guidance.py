@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app import bundle, create_app
-from app.builder import build_bundle
-from app.content import load_content
+from app.bundle import read as bundle
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_ARTICLES = 30

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import catalogs
-from app.catalog_checks import check
 from app.cli import main
+from app.i18n import catalogs
+from app.i18n.checks import check
 
 from .helpers import must
 
@@ -52,8 +52,8 @@ def test_extract_and_update_leave_up_to_date_catalogs_byte_for_byte_alone(transl
 
 def test_extract_reads_python_new_template_folders_and_javascript_with_translator_comments(translations):
     root = translations.parent
-    (root / "app/templates/offline").mkdir(exist_ok=True)
-    (root / "app/templates/offline/pack.html").write_text(
+    (root / "app/web/templates/offline").mkdir(exist_ok=True)
+    (root / "app/web/templates/offline/pack.html").write_text(
         '{# Translators: the button that saves a topic on the phone #}\n'
         '<button>{{ _("Save for offline reading") }}</button>\n'
         '<p>{{ ngettext("%(num)d page saved", "%(num)d pages saved", n) }}</p>\n'
@@ -70,7 +70,7 @@ def test_extract_reads_python_new_template_folders_and_javascript_with_translato
     template = catalogs.read_catalog(pot)
     save = must(template.get("Save for offline reading"))
     assert save.auto_comments == ["the button that saves a topic on the phone"]
-    assert save.locations == [("app/templates/offline/pack.html", 2)]
+    assert save.locations == [("app/web/templates/offline/pack.html", 2)]
     assert must(template.get(("%(num)d page saved", "%(num)d pages saved"))).pluralizable
     assert template.get("Saved guidance") and template.get("Nothing saved yet")
     assert must(template.get("Offline")).locations == [("service_worker/sw.js", 1)]
@@ -166,7 +166,7 @@ def test_plural_rules_that_differ_from_cldr_and_a_stale_template_are_warnings(tr
     # Drop every plural string's second form, so only the rule itself differs.
     fa = translations / "fa/LC_MESSAGES/messages.po"
     fa.write_text(re.sub(r'^msgstr\[1\] ".*"\n', "", fa.read_text(), flags=re.M))
-    (translations.parent / "app/templates/new.html").write_text('{{ _("A string nobody extracted") }}')
+    (translations.parent / "app/web/templates/new.html").write_text('{{ _("A string nobody extracted") }}')
     problems = check(translations)
     assert [p.message[:17] for p in problems if not p.warning] == []
     warnings = [str(p) for p in problems]

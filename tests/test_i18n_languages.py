@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import create_app
-from app.builder import build_bundle
-from app.catalog_checks import check
-from app.catalogs import read_catalog
+from app.bundle.build import build_bundle
 from app.cli import main
-from app.content import load_content
+from app.content.load import load_content
+from app.i18n.catalogs import read_catalog
+from app.i18n.checks import check
+from app.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from app import bundle, create_app, pseudo
-from app.builder import build_bundle
-from app.catalog_checks import placeholders
-from app.catalogs import read_catalog
-from app.content import load_content
+from app.bundle import read as bundle
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.i18n import pseudo
+from app.i18n.catalogs import read_catalog
+from app.i18n.checks import placeholders
+from app.web import create_app
 
 from .helpers import must, write_content
 from .live import LAUNCH, require_chromium, serving

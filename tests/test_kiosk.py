@@ -10,11 +10,11 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from app import create_app
 from app.cli import main
-from app.kiosk import ImportRefused, Kiosk, import_bundle, rollback, status
+from app.distribution.kiosk import ImportRefused, Kiosk, import_bundle, rollback, status
+from app.distribution.trust import VerifyError, describe
 from app.refusal import Refusal
-from app.trust import VerifyError, describe
+from app.web import create_app
 from tests.helpers import edit_article, must, run_waypost
 from tests.live import serving
 

@@ -13,9 +13,9 @@ import pytest
 from flask_babel import force_locale, gettext, ngettext
 
 from app import __version__
-from app.builder import build_bundle
-from app.content import load_content
-from app.export import export_site, file_for
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.web.export import export_site, file_for
 
 from .helpers import LANGUAGES, must
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from app.builder import build_bundle
-from app.content import load_content
-from app.search import fold, query_terms
+from app.bundle.build import build_bundle
+from app.bundle.search import fold, query_terms
+from app.content.load import load_content
+from app.web import create_app
 
 from .helpers import write_content
 from .live import ARTIFACTS, LAUNCH, require_chromium

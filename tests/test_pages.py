@@ -7,9 +7,9 @@ import re
 import pytest
 from flask_babel import force_locale, gettext
 
-from app import create_app
-from app.builder import build_bundle
-from app.content import load_content
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.web import create_app
 
 from .helpers import LANGUAGES, edit_article
 

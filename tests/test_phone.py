@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from app.builder import build_bundle
-from app.content import load_content
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.web import create_app
 
 from .helpers import edit_article, must, write_content
 from .live import ARTIFACTS, LAUNCH, require_chromium, serving

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import signing
 from app.cli import main
-from app.kiosk import Kiosk, enforce_trust, import_bundle, revoke_key, rollback, trust_root
+from app.distribution import signing
+from app.distribution.kiosk import Kiosk, enforce_trust, import_bundle, revoke_key, rollback, trust_root
+from app.distribution.root import edit_root, load_root, make_root, signed_fields
+from app.distribution.trust import describe
 from app.refusal import Refusal, VerifyError
-from app.root import edit_root, load_root, make_root, signed_fields
-from app.trust import describe
 
 from .helpers import edit_article, root_row
 
@@ -71,7 +71,7 @@ def test_a_key_without_the_root_role_cannot_sign_a_root(keys):
 @pytest.fixture
 def ngo(tmp_path, keys, content_dir):
     """A kiosk that trusts root v1 (first key), and bundles v1-v3 to install."""
-    from app.content import load_content
+    from app.content.load import load_content
 
     from .helpers import signed_build
 
@@ -123,7 +123,7 @@ def test_with_no_trusted_bundle_kept_the_kiosk_serves_nothing_rather_than_the_un
     done = enforce_trust(kiosk)
     assert done is not None and "serves no guidance" in done
     assert not kiosk.live.exists()  # never the unsigned demo bundle instead
-    from app import create_app
+    from app.web import create_app
 
     response = create_app({"TESTING": True, "BUNDLE": str(kiosk.live)}).test_client().get("/en/")
     assert response.status_code == 503

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app import bundle, create_app
-from app.builder import build_bundle
-from app.content import load_content
-from app.search import fold, query_terms
+from app.bundle import read as bundle
+from app.bundle.build import build_bundle
+from app.bundle.search import fold, query_terms
+from app.content.load import load_content
+from app.web import create_app
 
 
 @pytest.mark.parametrize(

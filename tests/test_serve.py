@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.server import connection_limit, raise_file_limit, waitress_options
+from app.web.server import connection_limit, raise_file_limit, waitress_options
 
 from .live import serving
 

@@ -17,15 +17,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import signing
 from app.cli import main
-from app.kiosk import import_bundle
+from app.distribution import signing
+from app.distribution.kiosk import import_bundle
+from app.distribution.publish import MANIFEST, TIMESTAMP, object_path, publish, write_timestamp
+from app.distribution.root import load_root
+from app.distribution.sync import SyncError, cache_folder, sync
+from app.distribution.trust import VerifyError, describe
 from app.kiosk_state import now
-from app.publish import MANIFEST, TIMESTAMP, object_path, publish, write_timestamp
 from app.refusal import Refusal
-from app.root import load_root
-from app.sync import SyncError, cache_folder, sync
-from app.trust import VerifyError, describe
 from tests.helpers import edit_article, must, run_waypost
 
 # Hubs are published with a timestamp valid for 7 days, and the CLI in a subprocess
@@ -219,7 +219,7 @@ def test_a_broken_hub_leaves_the_live_bundle_untouched(
 def test_an_unreachable_hub_gives_one_clear_line(kiosk, first, tmp_path, monkeypatch):
     import_bundle(kiosk, first, TODAY)
     before = kiosk.live.read_bytes()
-    monkeypatch.setattr("app.sync.BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr("app.distribution.sync.BACKOFF_FACTOR", 0.01)
     with pytest.raises(SyncError, match="cannot reach 127.0.0.1:9: the connection failed or was refused"):
         sync(kiosk, "http://127.0.0.1:9/", TODAY)
     assert kiosk.live.read_bytes() == before
@@ -242,7 +242,7 @@ def test_a_full_disk_stops_the_sync_with_one_line(kiosk, hub, first, second, pub
     def full(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr("app.sync.fsutil.atomic_write", full)
+    monkeypatch.setattr("app.distribution.sync.fsutil.atomic_write", full)
     with pytest.raises(SyncError, match="the disk is full"):
         sync(kiosk, hub.url, TODAY)
     assert kiosk.live.read_bytes() == before
@@ -345,7 +345,7 @@ def test_a_hub_sending_a_byte_at_a_time_is_stopped_by_the_deadline(kiosk, first,
 
 def test_retry_after_is_followed_only_up_to_a_cap(kiosk, hub, first, publish_to, monkeypatch):
     publish_to(first, hub.root)
-    monkeypatch.setattr("app.sync.RETRY_AFTER_CAP", 0.1)
+    monkeypatch.setattr("app.distribution.sync.RETRY_AFTER_CAP", 0.1)
     hub.retry_after = 3600  # a hub asking the kiosk to wait an hour
     hub.fail_once.add("/" + TIMESTAMP)
     assert must(sync(kiosk, hub.url, TODAY)).version == 1
@@ -379,7 +379,7 @@ def test_only_one_sync_runs_at_a_time(kiosk, first, publish_to, tmp_path):
     ids=["deeply-nested", "integer-signature", "not-utf8"],
 )
 def test_hostile_hub_files_give_one_line(trusted_root, body):
-    from app.publish import PublishError, read_manifest, read_timestamp
+    from app.distribution.publish import PublishError, read_manifest, read_timestamp
 
     with pytest.raises(PublishError, match="not a Waypost timestamp"):
         read_timestamp(body, trusted_root, TODAY)
@@ -390,8 +390,8 @@ def test_hostile_hub_files_give_one_line(trusted_root, body):
 def test_a_kiosk_follows_the_publishers_key_rotation_through_the_hub(
     kiosk, hub, first, content_dir, publisher, trusted_root, tmp_path
 ):
-    from app.content import load_content
-    from app.root import edit_root, make_root, signed_fields
+    from app.content.load import load_content
+    from app.distribution.root import edit_root, make_root, signed_fields
 
     from .helpers import root_row, signed_build
 
@@ -408,7 +408,7 @@ def test_a_kiosk_follows_the_publishers_key_rotation_through_the_hub(
     newer = signed_build(load_content(content_dir), tmp_path / "v2.bundle", new_secret, version=2)
     publish(first, hub.root, key, publisher.key_id, trusted_root, TODAY)
     import_bundle(kiosk, first, TODAY)
-    from app.publish import write_roots
+    from app.distribution.publish import write_roots
 
     write_roots(hub.root, v2)
     publish(newer, hub.root, new_key, new_id, v3, TODAY)
@@ -426,7 +426,7 @@ def test_a_full_disk_while_assembling_gives_one_line(kiosk, hub, first, second, 
     def full(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr("app.publish.write_bundle", full)
+    monkeypatch.setattr("app.distribution.publish.write_bundle", full)
     with pytest.raises(SyncError, match="is the disk full"):
         sync(kiosk, hub.url, TODAY)
     assert kiosk.live.read_bytes() == before
@@ -435,7 +435,7 @@ def test_a_full_disk_while_assembling_gives_one_line(kiosk, hub, first, second, 
 @pytest.fixture(scope="module")
 def signed_manifest(tmp_path_factory, publisher):
     """The raw manifest a real publish writes, and the root to read it with."""
-    from app.content import load_content
+    from app.content.load import load_content
 
     from .helpers import signed_build, write_content
 
@@ -468,7 +468,7 @@ def signed_manifest(tmp_path_factory, publisher):
 def test_any_changed_manifest_field_is_refused(signed_manifest, path, value):
     import json
 
-    from app.publish import PublishError, read_manifest
+    from app.distribution.publish import PublishError, read_manifest
 
     raw, trusted = signed_manifest
     wrapper = json.loads(raw)

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from flask_babel import force_locale, gettext
 
-from app import create_app
-from app.builder import build_bundle
-from app.catalogs import read_catalog
+from app.bundle.build import build_bundle
 from app.cli import main
-from app.content import load_content
+from app.content.load import load_content
+from app.i18n.catalogs import read_catalog
+from app.web import create_app
 
 from .helpers import write_translation
 

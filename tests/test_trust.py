@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import signing, trust
+from app.bundle.schema import canonical
 from app.cli import main
-from app.envelope import ENVELOPE_CONTEXT, MAGIC, write_envelope
+from app.distribution import signing, trust
+from app.distribution.envelope import ENVELOPE_CONTEXT, MAGIC, write_envelope
+from app.distribution.root import load_root, make_root
+from app.distribution.trust import VerifyError, verify_bundle
 from app.refusal import Refusal
-from app.root import load_root, make_root
-from app.schema import canonical
-from app.trust import VerifyError, verify_bundle
 
 from .helpers import root_row, signed_build, write_content
 
@@ -104,7 +104,7 @@ def test_a_signed_build_verifies_against_the_root(content_dir, publisher, tmp_pa
 
 @pytest.fixture(scope="module")
 def signed_original(tmp_path_factory, publisher) -> Path:
-    from app.content import load_content
+    from app.content.load import load_content
 
     root = tmp_path_factory.mktemp("signed")
     content = load_content(write_content(root / "content"))
@@ -322,7 +322,7 @@ def test_a_key_is_limited_to_its_languages(content_dir, tmp_path):
     key = signing.load_secret(secret)[0]
     root = tmp_path / "root.json"
     root.write_bytes(make_root(1, date(2099, 1, 1), [root_row(key, "Arabic team", languages=("ar", "en"))], [key]))
-    from app.content import load_content
+    from app.content.load import load_content
 
     bundle = signed_build(load_content(content_dir), tmp_path / "all.bundle", secret)
     with pytest.raises(VerifyError) as caught:

@@ -1,0 +1,206 @@
+"""Read a bundle: open it read-only, recompute its digest, and answer queries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from app.bundle import search as searching
+from app.bundle.schema import APPLICATION_ID, CONTENT_META, SCHEMA_VERSION, content_digest, schema_refusal
+
+__all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
+
+
+class BundleError(Exception):
+    """A file that is not a usable Waypost bundle; the message says why."""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open a bundle read-only and check it is one this version can read."""
+    path = Path(path)
+    if not path.is_file():
+        raise BundleError(f"no bundle at {path}")
+    # immutable: bundles are replaced by renaming a new file into place, never
+    # changed, so SQLite may skip locking and change detection.
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    harden(conn)
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise BundleError(f"{path} is not a Waypost bundle")
+        version = meta(conn).get("schema_version")
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        conn.close()
+        raise BundleError(f"{path} is not a readable SQLite file ({exc})") from None
+    except BundleError:
+        conn.close()
+        raise
+    if version != str(SCHEMA_VERSION):
+        conn.close()
+        raise BundleError(str(schema_refusal(path, version)))
+    return conn
+
+
+def harden(conn: sqlite3.Connection) -> None:
+    """Stop a file's schema from running anything but plain reads (defence in depth).
+
+    `trusted_schema=OFF` keeps functions with side effects out of views,
+    triggers and index expressions; SQLite's defensive mode (Python 3.12 and
+    later) also forbids writes to the schema. On Python 3.11, which Debian 12
+    kiosks run, only the first holds; the structure check in trust.py, which
+    refuses any view or trigger, is what stops a hostile schema there.
+    """
+    conn.execute("PRAGMA trusted_schema = OFF")
+    setconfig = getattr(conn, "setconfig", None)
+    if setconfig is not None:
+        setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # type: ignore[attr-defined]
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Return rows as dicts, with SQLite's 0/1 flags as booleans."""
+    rows = [dict(row) for row in cursor]
+    for row in rows:
+        for flag in ("fallback", "outdated", "sensitive"):
+            if flag in row:
+                row[flag] = bool(row[flag])
+    return rows
+
+
+def meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """Return the bundle's metadata as a dict."""
+    return {row[0]: row[1] for row in conn.execute("SELECT key, value FROM meta")}
+
+
+def languages(conn: sqlite3.Connection) -> list[dict[str, str]]:
+    """Return the bundle's languages in switcher order; the first is the source."""
+    rows = conn.execute("SELECT code, name, dir FROM languages ORDER BY position")
+    return [dict(row) for row in rows]
+
+
+def topics(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, Any]]:
+    """Return every topic with its name and description in lang (or the source)."""
+    rows = conn.execute(
+        """
+        SELECT t.slug,
+               coalesce(l.name, s.name) AS name,
+               coalesce(nullif(l.description, ''), s.description) AS description,
+               l.name IS NULL AS fallback, t.sensitive,
+               (SELECT count(*) FROM articles a WHERE a.topic = t.slug AND a.lang = :source)
+                 AS articles
+        FROM topics t
+        JOIN topic_names s ON s.topic = t.slug AND s.lang = :source
+        LEFT JOIN topic_names l ON l.topic = t.slug AND l.lang = :lang
+        ORDER BY t.position
+        """,
+        {"lang": lang, "source": source},
+    )
+    return _rows(rows)
+
+
+_LOCALISED = """
+    SELECT coalesce(tr.id, src.id) AS id, src.updated AS source_updated,
+           src.source_hash AS current_hash, tr.id IS NULL AS fallback
+    FROM articles src
+    LEFT JOIN articles tr ON tr.slug = src.slug AND tr.lang = :lang
+    WHERE src.lang = :source
+"""
+
+
+def articles_in_topic(conn: sqlite3.Connection, lang: str, source: str, topic: str) -> list[dict]:
+    """Return the topic's articles in lang, falling back to the source language."""
+    rows = conn.execute(
+        f"""
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.translation_status, l.fallback
+        FROM ({_LOCALISED} AND src.topic = :topic) l JOIN articles a ON a.id = l.id
+        ORDER BY a.title
+        """,
+        {"lang": lang, "source": source, "topic": topic},
+    )
+    return _rows(rows)
+
+
+def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict | None:
+    """Return one article in lang, or in the source language when not translated.
+
+    `outdated` is true when the source changed after the translation was made.
+    """
+    cursor = conn.execute(
+        f"""
+        SELECT a.*, l.fallback, l.source_updated,
+               a.translation_of IS NOT NULL AND a.translation_of != l.current_hash AS outdated,
+               -- Sensitive when the editor marked the article (in any language) or its topic.
+               EXISTS (SELECT 1 FROM articles x WHERE x.slug = a.slug AND x.sensitive)
+                 OR EXISTS (SELECT 1 FROM topics t WHERE t.slug = a.topic AND t.sensitive) AS marked
+        FROM ({_LOCALISED} AND src.slug = :slug) l JOIN articles a ON a.id = l.id
+        """,
+        {"lang": lang, "source": source, "slug": slug},
+    )
+    found = _rows(cursor)
+    if not found:
+        return None
+    result = found[0]
+    result["sensitive"] = bool(result.pop("marked"))
+    result["sources"] = json.loads(result["sources"])
+    # Bundles built before articles carried a review have no such column.
+    result["review"] = json.loads(result["review"]) if result.get("review") else None
+    return result
+
+
+def glossary(conn: sqlite3.Connection, lang: str, source: str) -> list[dict]:
+    """Return every glossary entry in lang, falling back to the source language."""
+    rows = conn.execute(
+        """
+        SELECT src.id, coalesce(tr.lang, src.lang) AS lang,
+               coalesce(tr.term, src.term) AS term,
+               coalesce(tr.definition, src.definition) AS definition,
+               tr.id IS NULL AS fallback
+        FROM glossary src
+        LEFT JOIN glossary tr ON tr.id = src.id AND tr.lang = :lang
+        WHERE src.lang = :source
+        ORDER BY coalesce(tr.term, src.term)
+        """,
+        {"lang": lang, "source": source},
+    )
+    return _rows(rows)
+
+
+def glossary_synonyms(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return the glossary entries of every language that have synonyms: id, term and synonyms."""
+    rows = conn.execute("SELECT id, term, synonyms FROM glossary WHERE synonyms != '[]' ORDER BY lang, id")
+    return [{"id": r["id"], "term": r["term"], "synonyms": json.loads(r["synonyms"])} for r in rows]
+
+
+def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int) -> dict:
+    """Find articles in lang (and untranslated source articles) matching a reader's query.
+
+    Returns the folded terms, the total count and up to `limit` results with
+    highlighted snippets; any text at all is a valid query.
+    """
+    terms = searching.query_terms(query)
+    if not terms:
+        return {"terms": [], "total": 0, "results": []}
+    rows = conn.execute(
+        f"""
+        WITH hits AS MATERIALIZED (
+            SELECT rowid AS id, bm25(search, 4.0, 1.0) AS score FROM search WHERE search MATCH :match
+        )
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.text, l.fallback,
+               count(*) OVER () AS total
+        FROM hits
+        JOIN articles a ON a.id = hits.id
+        JOIN ({_LOCALISED}) l ON l.id = a.id
+        ORDER BY hits.score, a.slug
+        LIMIT :limit
+        """,
+        {"lang": lang, "source": source, "match": searching.match_expression(terms), "limit": limit},
+    )
+    results = _rows(rows)
+    total = results[0]["total"] if results else 0
+    for result in results:
+        del result["total"]
+        result["snippet"] = searching.snippet(result.pop("text"), terms)
+    return {"terms": terms, "total": total, "results": results}

@@ -1,0 +1,199 @@
+"""The bundle format, defined once: tables, content digest, canonical bytes and the version policy.
+
+Everything that writes or reads a bundle takes its shape from here: the
+builder and the sync assembler write these tables, the reader and the
+verifier check a file has exactly these tables and nothing else, and the
+digest that publishers sign is computed over these rows.
+
+Version policy. `SCHEMA_VERSION` is one integer, raised whenever the tables
+or their meaning change; changes are batched, so kiosks upgrade once per
+release rather than once per feature (CHANGELOG.md lists each). A kiosk reads
+exactly its own version: a bundle with a higher one is refused with "update
+Waypost" (`Refusal.NEWER_SCHEMA`), a lower one with "ask the publisher for a
+bundle built by a current Waypost" (`Refusal.OLDER_SCHEMA`). Publishers
+update Waypost before kiosks can be expected to, so they build for the
+version their kiosks read, and CHANGELOG.md says when a release raises it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import date
+from typing import Any
+
+from app.refusal import Refusal, VerifyError, printable
+
+SCHEMA_VERSION = 2
+APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
+
+# Every table and its columns, in the order they are written.
+TABLES: dict[str, dict[str, type]] = {
+    "meta": {"key": str, "value": str},
+    "languages": {"code": str, "name": str, "dir": str, "position": int},
+    "topics": {"slug": str, "position": int, "sensitive": int},
+    "topic_names": {"topic": str, "lang": str, "name": str, "description": str},
+    "articles": {
+        "id": int,
+        "lang": str,
+        "slug": str,
+        "topic": str,
+        "title": str,
+        "summary": str,
+        "html": str,
+        "text": str,
+        "updated": str,
+        "review_by": str,
+        "sources": str,
+        "source_hash": str,
+        "translation_of": str,
+        "translation_status": str,
+        "review": str,
+        "sensitive": int,
+    },
+    "glossary": {
+        "lang": str,
+        "id": str,
+        "term": str,
+        "definition": str,
+        "source_hash": str,
+        "translation_of": str,
+        "translation_status": str,
+        "synonyms": str,
+    },
+}
+PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
+    "meta": "key",
+    "languages": "code",
+    "topics": "slug",
+    "topic_names": ("topic", "lang"),
+    "articles": "id",
+    "glossary": ("lang", "id"),
+}
+# Indexes the builder creates, by name; SQLite adds its own for primary keys.
+INDEXES = {
+    "idx_articles_lang_slug": ("articles", ("lang", "slug"), True),
+    "idx_articles_topic_lang": ("articles", ("topic", "lang"), False),
+}
+# The full-text index: an FTS5 table over folded text, and the tables FTS5 keeps for it.
+SEARCH_TABLE = "search"
+SEARCH_COLUMNS = ("title", "body")
+SEARCH_SQL = "CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')"
+SEARCH_SHADOWS = ("search_data", "search_idx", "search_content", "search_docsize", "search_config")
+
+# The rows the content digest covers, table by table, in a fixed order.
+DIGEST_TABLES = {
+    "languages": "code",
+    "topics": "slug",
+    "topic_names": "topic, lang",
+    "articles": "id",
+    "glossary": "lang, id",
+    "search": "rowid",
+}
+# Metadata that is content; build time, digest and the signer's details are not.
+CONTENT_META = ("schema_version", "source_language")
+# Metadata a signed bundle carries about its signing, checked against the signature.
+SEAL_META = ("bundle_version", "expires", "key_id", "publisher")
+
+_SQL_TYPES = {str: "TEXT", int: "INTEGER"}
+
+
+def seal_meta(version: int, expires: date, key_id: str, publisher: str) -> dict[str, str]:
+    """Return the signing facts a signed bundle's metadata records; the envelope and manifest sign the same."""
+    return {"bundle_version": str(version), "expires": expires.isoformat(), "key_id": key_id, "publisher": publisher}
+
+
+def schema_refusal(name: object, version: object) -> VerifyError:
+    """Return the refusal of a bundle whose format is not SCHEMA_VERSION (the version policy above)."""
+    number = int(version) if isinstance(version, int) or (isinstance(version, str) and version.isdigit()) else None
+    if number is not None and number > SCHEMA_VERSION:
+        return VerifyError(
+            Refusal.NEWER_SCHEMA,
+            f"{name} has bundle format {number}, newer than this Waypost reads "
+            f"({SCHEMA_VERSION}): update Waypost on this kiosk first, then import it again",
+        )
+    shown = "none" if version is None else printable(version, 20)
+    return VerifyError(
+        Refusal.OLDER_SCHEMA,
+        f"{name} has bundle format {shown}, older than this Waypost reads "
+        f"({SCHEMA_VERSION}): ask the publisher for a bundle built by a current Waypost",
+    )
+
+
+def canonical(value: Any) -> bytes:
+    """Return the one byte form of a JSON value that is hashed or signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def content_digest(conn: sqlite3.Connection) -> str:
+    """Return the SHA-256 over the bundle's canonical rows, whatever its page layout."""
+    digest = hashlib.sha256()
+    for key in CONTENT_META:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        digest.update(_row_bytes(["meta", key, row[0] if row else None]))
+    for table, order in DIGEST_TABLES.items():
+        # Only the search index's row ids are content (they name articles); the
+        # other tables' hidden row ids just record the order rows were written in.
+        columns = "rowid, *" if table == SEARCH_TABLE else "*"
+        for row in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}"):
+            digest.update(_row_bytes([table, *row]))
+    return digest.hexdigest()
+
+
+def _row_bytes(values: list[Any]) -> bytes:
+    # Not canonical(): a row is a list, and its form is part of every digest signed so far.
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def structure_problem(conn: sqlite3.Connection) -> str | None:
+    """Return what differs between a database's schema and ours, or None when it is exactly ours.
+
+    Compared by structure (names, columns, types, keys), not by SQL text,
+    which differs between sqlite-utils versions. A view, a trigger, an extra
+    table or index, or a generated column is a difference: a file with any of
+    them could show readers something other than the rows that were checked.
+    """
+    objects = conn.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+    kinds = {row[1]: row[0] for row in objects}
+    for name, kind in sorted(kinds.items()):
+        if kind in ("view", "trigger"):
+            return f"it contains a {kind} ({printable(name)})"
+    expected_tables = {*TABLES, SEARCH_TABLE, *SEARCH_SHADOWS}
+    tables = {name for name, kind in kinds.items() if kind == "table"}
+    if tables != expected_tables:
+        extra, missing = sorted(tables - expected_tables), sorted(expected_tables - tables)
+        return "unexpected tables: " + printable(", ".join(extra)) if extra else "missing tables: " + ", ".join(missing)
+    for table, columns in TABLES.items():
+        problem = _table_problem(conn, table, columns)
+        if problem:
+            return problem
+    indexes = {name for name, kind in kinds.items() if kind == "index" and not name.startswith("sqlite_autoindex_")}
+    if indexes != set(INDEXES):
+        return "unexpected indexes: " + printable(", ".join(sorted(indexes ^ set(INDEXES))))
+    for name, (on_table, indexed, unique) in INDEXES.items():
+        info = conn.execute(f"PRAGMA index_info({name})").fetchall()
+        flags = [row for row in conn.execute(f"PRAGMA index_list({on_table})") if row[1] == name]
+        if tuple(row[2] for row in info) != indexed or not flags or bool(flags[0][2]) != unique:
+            return f"index {name} is not the one Waypost makes"
+    search = [row[1] for row in conn.execute(f"PRAGMA table_xinfo({SEARCH_TABLE})") if not row[6]]
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (SEARCH_TABLE,)).fetchone()[0] or ""
+    if tuple(search) != SEARCH_COLUMNS or "USING fts5(" not in sql.replace(" (", "("):
+        return "the search index is not the one Waypost makes"
+    return None
+
+
+def _table_problem(conn: sqlite3.Connection, table: str, columns: dict[str, type]) -> str | None:
+    keys = PRIMARY_KEYS[table]
+    keys = (keys,) if isinstance(keys, str) else keys
+    # table_xinfo also lists generated columns (hidden != 0), which table_info leaves out.
+    found = conn.execute(f"PRAGMA table_xinfo({table})").fetchall()
+    want = [
+        (name, _SQL_TYPES[kind], (keys.index(name) + 1) if name in keys else 0, 0) for name, kind in columns.items()
+    ]
+    got = [(row[1], row[2].upper(), row[5], row[6]) for row in found]
+    if got != want:
+        return f"table {table} does not have Waypost's columns"
+    if any(row[4] is not None for row in found):
+        return f"table {table} has default values Waypost never sets"
+    return None

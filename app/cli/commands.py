@@ -1,0 +1,202 @@
+"""The `waypost` command: thin wrappers around library calls."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from app import __version__, fsutil, settings
+from app.bundle import read as bundle
+from app.bundle.build import build_bundle
+from app.bundle.schema import seal_meta
+from app.cli.bundle import bundle_group, export_static_command, keys, publish_command, sync_command
+from app.cli.console import DEFAULT_CONTENT, fail
+from app.cli.i18n import i18n
+from app.cli.root import root_group
+from app.content.load import Content, load_content
+from app.distribution import signing
+from app.distribution.envelope import MAX_VERSION, is_envelope, write_envelope
+from app.distribution.kiosk import ROOT_NAME, Kiosk
+
+
+def report(content: Content) -> None:
+    """Print every problem, then a count per language."""
+    for problem in content.problems:
+        click.secho(str(problem), fg="yellow" if problem.warning else "red", err=True)
+    if content.languages:
+        counts = content.counts()
+        click.echo("language  articles  glossary")
+        for code, (articles, terms) in counts.items():
+            click.echo(f"{code:<9} {articles:>8}  {terms:>8}")
+    click.echo(f"{len(content.errors)} errors, {len(content.warnings)} warnings")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="waypost")
+def main() -> None:
+    """Waypost: offline-first guidance for people on the move."""
+
+
+@main.command()
+@click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
+def check(content_dir: Path) -> None:
+    """Check a content folder and list every problem; write nothing.
+
+    \b
+    Example:
+      waypost check content/
+    """
+    content = load_content(content_dir)
+    report(content)
+    if content.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("waypost.bundle"),
+    show_default=True,
+    help="Bundle file to write.",
+)
+@click.option(
+    "--sign",
+    "secret_key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Secret key file (from `waypost keys new`) to sign the bundle with.",
+)
+@click.option(
+    "--bundle-version",
+    type=click.IntRange(1, MAX_VERSION),
+    metavar="N",
+    help="Version number to sign; each must be higher than the last [default: the time, YYYYMMDDHHMMSS].",
+)
+@click.option("--expires-in", type=click.IntRange(1, 3650), default=365, show_default=True, metavar="DAYS",
+              help="Days until kiosks refuse to install the signed bundle.")  # fmt: skip
+@click.option(
+    "--publisher", metavar="ID", help="Publisher id the root lets your key sign for [default: the key's name]."
+)
+def build(
+    content_dir: Path,
+    output: Path,
+    secret_key: Path | None,
+    bundle_version: int | None,
+    expires_in: int,
+    publisher: str | None,
+) -> None:
+    """Check a content folder and build it into one bundle file, signed with --sign.
+
+    Nothing is written when the content has errors.
+
+    \b
+    Example:
+      waypost build content/ -o guidance.bundle --sign my-ngo.key
+    """
+    seal = None
+    if output.is_dir():
+        fail(f"{output} is a folder; give the bundle file's name, e.g. -o {output / 'guidance.bundle'}")
+    if secret_key:
+        try:
+            secret, key_id = signing.load_secret(secret_key)
+            publisher = publisher or _slug(signing.key_name(secret_key)) or "publisher"
+        except signing.KeyFileError as exc:
+            fail(str(exc))
+        now = datetime.now(UTC)
+        # The date and time to the second: readable on a status page, and it only goes up.
+        version = bundle_version or int(now.strftime("%Y%m%d%H%M%S"))
+        expires = now.date() + timedelta(days=expires_in)
+        meta = seal_meta(version, expires, key_id, publisher)
+        seal = lambda _digest, _built: meta  # noqa: E731
+    content = load_content(content_dir)
+    report(content)
+    if content.errors:
+        fail(f"not built: fix the {len(content.errors)} errors above")
+    target = fsutil.temp_path(output, "unsigned") if seal else output
+    try:
+        with click.progressbar(length=len(content.articles), label="Writing articles") as bar:
+            digest = build_bundle(content, target, progress=lambda _row: bar.update(1), seal=seal)
+        if seal:
+            write_envelope(target, output, secret, key_id)
+    except OSError as exc:
+        fail(f"not built: cannot write {exc.filename or output}: {exc.strerror or exc}")
+    finally:
+        if seal:
+            target.unlink(missing_ok=True)
+    click.echo(f"Built {output} ({output.stat().st_size // 1024} KB)")
+    click.echo(f"content digest {digest}")
+    if seal:
+        click.echo(f"signed as version {version} for publisher '{publisher}' by key {key_id}, expires {expires}")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _serve_help() -> str:
+    lines = ["Serve the guidance site with a production WSGI server (waitress).", "",
+             "\b", "Settings (environment variables):"]  # fmt: skip
+    lines += [f"  WAYPOST_{s.name}: {s.help}" for s in settings.SETTINGS]
+    lines += ["", "\b", "Example:", "  waypost serve --host 0.0.0.0 --port 8000"]
+    return "\n".join(lines)
+
+
+@main.command(help=_serve_help())
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--bundle", "bundle_path", type=click.Path(path_type=Path),
+              help="Bundle file to serve (default: the instance bundle).")  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 64),
+              help="Threads that answer requests [default: WAYPOST_SERVER_THREADS, 8].")  # fmt: skip
+def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -> None:
+    import waitress
+
+    from app.web import create_app
+    from app.web.server import raise_file_limit, waitress_options
+
+    app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
+    live = Path(app.config["BUNDLE"])
+    trusts = (Kiosk.from_config(app.config, app.instance_path).trust / ROOT_NAME).is_file()
+    if not live.exists() and trusts:
+        # A kiosk that trusts a publisher never falls back to unsigned demo guidance,
+        # even after a revocation withdrew its bundle: readers are told none is loaded.
+        click.echo(f"No trusted guidance at {live}: readers see that none is loaded until `waypost bundle import`")
+    elif not live.exists():
+        content_dir = Path(app.config["CONTENT_DIR"])
+        click.echo(f"No bundle at {live} yet: building one from {content_dir}")
+        content = load_content(content_dir)
+        if content.errors:
+            report(content)
+            fail(f"cannot build {live}: fix the errors above or pass --bundle")
+        build_bundle(content, live)
+    if is_envelope(live):
+        fail(f"{live} is a signed bundle file: install it with `waypost bundle import {live}`, then serve")
+    try:
+        if live.exists():
+            bundle.connect(live).close()
+    except bundle.BundleError as exc:
+        fail(str(exc))
+    options = waitress_options(app.config, raise_file_limit(), threads)
+    if options["connection_limit"] < app.config["SERVER_CONNECTION_LIMIT"]:
+        click.echo(f"Accepting at most {options['connection_limit']} connections: the open-file limit allows no more")
+    click.echo(f"Serving {live} on http://{host}:{port}/  (Ctrl+C stops)")
+    waitress.serve(app, host=host, port=port, **options)
+
+
+main.add_command(i18n)
+main.add_command(keys)
+main.add_command(root_group)
+main.add_command(bundle_group)
+main.add_command(publish_command)
+main.add_command(sync_command)
+main.add_command(export_static_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Interface catalogs: extract strings, update and create catalogs, count translations.
+
+Everything is keyed on the translations folder: it holds `babel.cfg` (what to
+extract, with paths relative to the folder's parent, the project root),
+`messages.pot` and one `<locale>/LC_MESSAGES/messages.po` per language.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po, write_po
+
+from app import __version__
+
+TEMPLATE = "messages.pot"
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+# A comment that starts with this, just above a string, reaches the translator.
+COMMENT_TAG = "Translators:"
+
+
+@dataclass(frozen=True)
+class Counts:
+    translated: int
+    fuzzy: int
+    missing: int
+
+    @property
+    def total(self) -> int:
+        return self.translated + self.fuzzy + self.missing
+
+
+def catalog_path(translations: Path, locale: str) -> Path:
+    """Return where the catalog of a Babel locale identifier lives."""
+    return Path(translations) / locale / "LC_MESSAGES" / "messages.po"
+
+
+def locale_of(code: str) -> Locale:
+    """Return the Babel locale of a language code as written in URLs (`pt-br`).
+
+    Raises ValueError for a code that Babel's CLDR data does not know.
+    """
+    try:
+        return Locale.parse(code.replace("_", "-"), sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise ValueError(f"'{code}' is not a language that Babel's CLDR data knows") from None
+
+
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    """Read a .po or .pot file, raising PoFileError when it is not valid."""
+    with Path(path).open("rb") as f:
+        return read_po(f, locale=locale, abort_invalid=True)
+
+
+def extract(translations: Path) -> Catalog:
+    """Extract every interface string of the project, as `babel.cfg` describes."""
+    translations = Path(translations)
+    with (translations / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f, str(translations / "babel.cfg"))
+    catalog = Catalog(project="Waypost", version=__version__, charset="utf-8")
+    found = extract_from_dir(
+        translations.parent, method_map, options_map, keywords=KEYWORDS,
+        comment_tags=(COMMENT_TAG,), strip_comment_tags=True,
+    )  # fmt: skip
+    for filename, lineno, message, comments, context in found:
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def write_template(translations: Path) -> tuple[Path, bool]:
+    """Extract the strings into `messages.pot`; return its path and whether it changed.
+
+    The file is left alone when only its creation date would change, so the
+    template changes in version control only when the strings do.
+    """
+    pot = Path(translations) / TEMPLATE
+    catalog = extract(translations)
+    if pot.exists():
+        catalog.creation_date = read_catalog(pot).creation_date
+    return pot, _write_if_changed(pot, _po_bytes(catalog))
+
+
+def update(translations: Path) -> list[tuple[Path, bool]]:
+    """Bring every catalog in line with `messages.pot`; return each path and whether it changed.
+
+    New strings arrive untranslated, strings close to an old one arrive as
+    fuzzy suggestions, and strings no longer used are kept as obsolete entries.
+    """
+    translations = Path(translations)
+    template = read_catalog(translations / TEMPLATE)
+    results = []
+    for path in catalogs(translations):
+        catalog = read_catalog(path, locale=path.parent.parent.name)
+        catalog.update(template, update_creation_date=True)
+        results.append((path, _write_if_changed(path, _po_bytes(catalog))))
+    return results
+
+
+def init_catalog(translations: Path, locale: Locale) -> Path:
+    """Create the catalog of a new language from `messages.pot`, with its plural forms."""
+    path = catalog_path(translations, str(locale))
+    if path.exists():
+        raise ValueError(f"{path} exists already")
+    with (Path(translations) / TEMPLATE).open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    catalog.locale = locale
+    catalog.revision_date = datetime.now(UTC)
+    catalog.fuzzy = False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(path, _po_bytes(catalog))
+    return path
+
+
+def catalogs(translations: Path) -> list[Path]:
+    """Return every language catalog below the translations folder."""
+    return sorted(Path(translations).glob("*/LC_MESSAGES/messages.po"))
+
+
+def counts(template: Catalog, catalog: Catalog | None) -> Counts:
+    """Count the template's strings that a catalog translates, has as fuzzy, or lacks."""
+    translated = fuzzy = missing = 0
+    for message in messages(template):
+        found = catalog.get(message.id, message.context) if catalog is not None else None
+        if found is None or not is_translated(found):
+            missing += 1
+        elif found.fuzzy:
+            fuzzy += 1
+        else:
+            translated += 1
+    return Counts(translated, fuzzy, missing)
+
+
+def messages(catalog: Catalog) -> list[Message]:
+    """Return a catalog's messages, without its header."""
+    return [m for m in catalog if m.id]
+
+
+def is_translated(message: Message, partly: bool = False) -> bool:
+    """Return whether every form of a message (or, with partly, any form) is translated."""
+    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    return any(strings) if partly else all(strings)
+
+
+def _po_bytes(catalog: Catalog) -> bytes:
+    out = io.BytesIO()
+    write_po(out, catalog, width=0)  # unwrapped: one line per string, clean diffs
+    return out.getvalue()
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    if path.exists() and path.read_bytes() == data:
+        return False
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True

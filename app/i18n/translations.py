@@ -1,0 +1,138 @@
+"""Content translation bookkeeping: which source text a translation was made from, and export."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from app.content.load import Article, Content
+
+_FIELD = re.compile(r"^translation_of:.*$", re.MULTILINE)
+
+
+def stamp(content: Content, path: Path) -> str:
+    """Record in a translated article the source hash of its current source text.
+
+    Returns the hash written. Raises ValueError when the file is not a
+    translation with a source article in `content`.
+    """
+    path = Path(path).resolve()
+    article = next((a for a in content.articles if a.path.resolve() == path), None)
+    if article is None:
+        raise ValueError(f"{path}: not an article of {content.root} that loads without errors")
+    if article.lang == content.source_language:
+        raise ValueError(f"{path}: this is a source article; stamp its translations instead")
+    source = next(
+        (a for a in content.articles if a.lang == content.source_language and a.slug == article.slug),
+        None,
+    )
+    if source is None:
+        raise ValueError(f"{path}: no source article with slug '{article.slug}'")
+    text = path.read_text(encoding="utf-8")
+    end = text.find("\n---\n", 3)
+    front, rest = text[:end], text[end:]
+    line = f"translation_of: {source.source_hash}"
+    front = _FIELD.sub(line, front, count=1) if _FIELD.search(front) else f"{front}\n{line}"
+    path.write_text(front + rest, encoding="utf-8")
+    return source.source_hash
+
+
+EXPORT_KINDS = ("all-needed", "outdated", "missing")
+# A value the content check refuses, so an untranslated copy cannot slip into a build.
+TODO_STATUS = "todo  # when translated: reviewed, unreviewed or machine"
+
+_README = """\
+Waypost: articles to translate into {name} ({lang})
+
+{summary}
+
+articles/{lang}/  the files to translate. Translate the title, the summary and the
+{pad}text; keep the slug, the topic, the links and the layout.
+{source_note}
+When you are done:
+
+1. Copy the files in articles/{lang}/ into content/articles/{lang}/ (replace the old ones).
+2. In each file, check that translation_status says reviewed, unreviewed or
+   machine (`waypost check` refuses `todo`), and set updated to today.
+3. Record which source text each translation matches (leave out any file you
+   did not finish), then check everything:
+
+     waypost i18n stamp {stamp}
+     waypost check content/
+
+Files:
+{files}
+"""
+
+
+def export(content: Content, lang: str, output: Path, only: str = "all-needed") -> list[str]:
+    """Write the outdated and/or missing articles of a language to a .zip file or a folder.
+
+    Missing articles come as their source text with `translation_of` filled in;
+    outdated ones as the current translation, with the current source text
+    beside it. Returns the names written, README.txt first; writes nothing when
+    there is nothing to translate. A zip file appears whole or not at all.
+    """
+    from app.i18n.status import articles_status
+
+    codes = [language.code for language in content.languages]
+    if lang not in codes[1:]:
+        raise ValueError(f"'{lang}' is not a translated language in languages.yaml ({', '.join(codes[1:])})")
+    if only not in EXPORT_KINDS:
+        raise ValueError(f"'{only}' is not one of: {', '.join(EXPORT_KINDS)}")
+    output = Path(output)
+    if output.suffix != ".zip" and output.exists() and any(output.iterdir()):
+        raise ValueError(f"{output} is a folder that is not empty; name a new folder or a .zip file")
+    area = articles_status(content, lang)
+    missing = area.missing if only != "outdated" else []
+    outdated = area.outdated if only != "missing" else []
+    source_lang = content.source_language
+    sources = {a.slug: a for a in content.articles if a.lang == source_lang}
+    translated = {a.slug: a for a in content.articles if a.lang == lang}
+    files = {f"articles/{lang}/{slug}.md": _to_translate(sources[slug]) for slug in missing}
+    for slug in outdated:
+        files[f"articles/{lang}/{slug}.md"] = translated[slug].path.read_text(encoding="utf-8")
+        files[f"{source_lang}/{slug}.md"] = sources[slug].path.read_text(encoding="utf-8")
+    if not files:
+        return []
+    pad = " " * (len(f"articles/{lang}/") + 2)
+    note = ""
+    if outdated:
+        note = f"{source_lang}/".ljust(len(pad)) + "the current source text of each out-of-date article.\n"
+    readme = _README.format(
+        name=next(x.name for x in content.languages if x.code == lang), lang=lang, pad=pad, source_note=note,
+        summary=f"{len(missing)} missing and {len(outdated)} out-of-date articles.",
+        files="\n".join(f"  {name}" for name in files),
+        stamp=" ".join(f"content/{name}" for name in files if name.startswith("articles/")),
+    )  # fmt: skip
+    _write({"README.txt": readme, **files}, output)
+    return ["README.txt", *files]
+
+
+def _to_translate(source: Article) -> str:
+    """Return a source article's file ready to translate: translation fields filled in."""
+    text = source.path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    end = text.find("\n---\n", 3)
+    fields = f"translation_of: {source.source_hash}\ntranslation_status: {TODO_STATUS}"
+    return f"{text[:end]}\n{fields}{text[end:]}"
+
+
+def _write(files: dict[str, str], output: Path) -> None:
+    if output.suffix != ".zip":
+        for name, text in files.items():
+            (output / name).parent.mkdir(parents=True, exist_ok=True)
+            (output / name).write_text(text, encoding="utf-8")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, text in files.items():
+                # A fixed date: the same articles always give the same zip.
+                zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"),
+                            compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)

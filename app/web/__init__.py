@@ -1,0 +1,40 @@
+"""The reading side: the Flask app that serves pages from a bundle."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import __version__, settings
+from app.i18n import runtime as i18n
+from app.web import api, assets, delivery, offline, pages, store
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the Waypost web application.
+
+    Settings come from the defaults, then `config.py` in the instance folder,
+    then `WAYPOST_*` environment variables, then `test_config`.
+    """
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path().resolve()),
+        instance_relative_config=True,
+        static_folder=None,
+    )
+    app.config.from_mapping(settings.resolve(test_config))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["VERSION"] = __version__
+    # Every byte counts on prepaid data: drop the template's own indentation.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    store.init_app(app)
+    i18n.init_app(app)
+    assets.init_app(app)
+    delivery.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(offline.bp)
+    return app
