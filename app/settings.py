@@ -7,13 +7,30 @@ step with it.
 
 from __future__ import annotations
 
+import json
 import os
+import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE.parent
+
+
+def shipped(name: str) -> Path:
+    """Return a folder Waypost ships: the checkout's own in a source tree, `app/_data/` in a wheel."""
+    checkout = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return PACKAGE / "_data" / name
+
+
+def here_or_shipped(name: str) -> Path:
+    """Return `name` in the current folder if there is one, else the folder Waypost ships."""
+    here = Path(name)
+    return here.absolute() if here.is_dir() else shipped(name)
 
 
 @dataclass(frozen=True)
@@ -31,17 +48,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "CONTENT_DIR",
-        str(PROJECT_ROOT / "content"),
-        "Content folder that `waypost serve` builds into a bundle when none exists yet.",
+        str(here_or_shipped("content")),
+        "Content folder that `waypost serve` builds into a bundle when none exists yet: `content/` in the "
+        "current folder, or the demo content Waypost ships when there is none.",
     ),
     Setting(
         "TRANSLATIONS_DIR",
-        str(PROJECT_ROOT / "translations"),
-        "Folder of the gettext catalogs (`<lang>/LC_MESSAGES/messages.po`), compiled at start.",
+        str(here_or_shipped("translations")),
+        "Folder of the gettext catalogs (`<lang>/LC_MESSAGES/messages.po`), compiled at start: "
+        "`translations/` in the current folder, or the catalogs Waypost ships.",
     ),
     Setting(
         "SERVICE_WORKER",
-        str(PROJECT_ROOT / "service_worker" / "sw.js"),
+        str(shipped("service_worker") / "sw.js"),
         "Source of the service worker served at `/sw.js`. Without it the site works, but not offline.",
     ),
     Setting(
@@ -124,8 +143,8 @@ def defaults() -> dict[str, Any]:
 
 
 def instance_path() -> Path:
-    """Return the instance folder: WAYPOST_INSTANCE_PATH, or `instance/` beside the package."""
-    return Path(os.environ.get("WAYPOST_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    """Return the instance folder: WAYPOST_INSTANCE_PATH, or `instance/` in the current folder."""
+    return Path(os.environ.get("WAYPOST_INSTANCE_PATH") or "instance").absolute()
 
 
 def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -135,17 +154,35 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     function, so a cron `sync` sees exactly what the server sees without
     building the web app.
     """
-    from flask import Config  # a dict with Flask's config-file and environment readers
-
-    config = Config(str(instance_path()))
-    config.from_mapping(defaults())
-    config.from_pyfile("config.py", silent=True)
-    config.from_prefixed_env("WAYPOST")
-    if overrides:
-        config.from_mapping(overrides)
+    config = defaults()
+    config.update(_from_pyfile(instance_path() / "config.py"))
+    config.update(_from_environment("WAYPOST_"))
+    config.update(overrides or {})
     if not config["BUNDLE"]:
         config["BUNDLE"] = str(instance_path() / "waypost.bundle")
-    return dict(config)
+    return config
+
+
+def _from_pyfile(path: Path) -> dict[str, Any]:
+    # As Flask's `from_pyfile`: the file's upper-case names, none when there is no file.
+    if not path.is_file():
+        return {}
+    return {name: value for name, value in runpy.run_path(str(path)).items() if name.isupper()}
+
+
+def _from_environment(prefix: str) -> dict[str, Any]:
+    # As Flask's `from_prefixed_env`: a value that reads as JSON (`true`, `30`) is
+    # taken as such, anything else as the string it is.
+    found = {}
+    for key in sorted(os.environ):
+        if key.startswith(prefix):
+            value: Any = os.environ[key]
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+            found[key.removeprefix(prefix)] = value
+    return found
 
 
 def markdown_table() -> str:
@@ -153,7 +190,7 @@ def markdown_table() -> str:
     rows = ["| environment variable | default | what it does |", "| --- | --- | --- |"]
     for s in SETTINGS:
         default = s.default
-        if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
+        if isinstance(default, str) and Path(default).is_absolute() and Path(default).is_relative_to(PROJECT_ROOT):
             folder = "/" if Path(default).is_dir() else ""
             default = Path(default).relative_to(PROJECT_ROOT).as_posix() + folder
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
