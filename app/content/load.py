@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError
 
 from app.content import plainlanguage, schemas, wording, yamlfile
 from app.content.render import render
+from app.kiosk_state import kiosk_today
 
 # Plain-language limits for source-language (English) articles. Breaking them
 # is a warning: `waypost check` shows it, the guidance set's own test fails on it.
@@ -150,8 +151,8 @@ def load_content(root: Path, today: date | None = None) -> Content:
     _load_topics(content)
     _load_articles(content)
     _load_glossary(content)
-    _check_articles(content, today or date.today())
-    _check_sources(content, today or date.today())
+    _check_articles(content, today or kiosk_today())
+    _check_sources(content, today or kiosk_today())
     _check_terms(content)
     content.problems.sort(key=lambda p: (str(p.path), p.line, p.message))
     return content

@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from app.bundle import read as bundle
+from app.kiosk_state import kiosk_today
 
 # Rules the pack needs on top of the site's own stylesheet.
 PACK_CSS = """
@@ -76,7 +77,7 @@ def render_topic_pack(conn: sqlite3.Connection, languages: list[dict], lang: str
     for a in articles:
         used |= set(_GLOSSARY_LINK.findall(a["html"]))
         a["html"] = Markup(_shift_headings(_rewrite_links(a["html"], lang, in_pack, site)))
-        a["past_review"] = date.fromisoformat(a["review_by"]) < date.today()
+        a["past_review"] = date.fromisoformat(a["review_by"]) < kiosk_today()
     terms = [t for t in bundle.glossary(conn, lang, source) if t["id"] in used]
     return _render(conn, languages, lang, source, topic=topic, articles=articles, terms=terms)
 
@@ -97,7 +98,7 @@ def _render(conn: sqlite3.Connection, languages: list[dict], lang: str, source: 
         language=by_code.__getitem__,
         css=css,
         csp=content_security_policy(style_hash),
-        made=date.today().isoformat(),
+        made=kiosk_today().isoformat(),
         version=version(conn),
         site=public_url(),
         **context,

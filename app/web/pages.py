@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.bundle import read as bundle
 from app.i18n import runtime as i18n
+from app.kiosk_state import kiosk_today
 from app.web import store
 from app.web.api import error_response
 from app.web.freshness import Freshness, freshness
@@ -169,7 +170,7 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
         topic=topic_row,
         content_lang=_language(found["lang"]),
         source_lang=_language(source),
-        past_review=date.fromisoformat(found["review_by"]) < date.today(),
+        past_review=date.fromisoformat(found["review_by"]) < kiosk_today(),
     )
     return private(html, found["sensitive"])
 
