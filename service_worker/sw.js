@@ -23,7 +23,12 @@ const LAST_LANGUAGE = '/.waypost/last-language'; // in SETTINGS: the language of
 const NETWORK_TIMEOUT_MS = 4000;
 const RECENT_PAGES = 40;
 const LIST = '/offline.json';
-const languageOf = (url) => (new URL(url, self.location).pathname.match(/^\/([a-z]{2,3}(?:-[a-z0-9]+)?)\//i) || [])[1];
+// The language of a page of ours: the first path segment, when it is one of the guidance's languages
+// (so /api/ or /static/ never is).
+const languageOf = (url) => {
+  const code = (new URL(url, self.location).pathname.match(/^\/([^/]+)\//) || [])[1];
+  return LANGUAGES.includes(code) ? code : undefined;
+};
 const languagePages = (lang) => [`/${lang}/`, `/${lang}/offline`, `/${lang}/saved`, `/${lang}/offline-search`];
 const digestOf = (name) => name.split('-').pop();
 let refreshing = null;
@@ -261,7 +266,11 @@ function refreshSaved() {
       await caches.delete(name);
     }
     broadcast({ type: 'updated' });
-  })().catch(() => {}).finally(() => { refreshing = null; });
+  })().catch(() => {
+    // A weak link dropped mid-way: the pages not yet refreshed keep their old copies
+    // (their cache is deleted only once refreshed), and the reader is told.
+    broadcast({ type: 'refresh-failed' });
+  }).finally(() => { refreshing = null; });
   return refreshing;
 }
 

@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 from flask_babel import force_locale, gettext, ngettext
@@ -238,3 +240,24 @@ def test_a_pack_marks_source_titles_with_their_own_language(client):
     html = client.get("/ar/rights/pack.html").get_data(as_text=True)
     assert 'lang="en" hreflang="en" dir="auto">UNHCR</a>' in html
     assert 'id="term-passport"' in html
+
+
+WORKER_LANGUAGE = """
+const vm = require('vm');
+const source = require('fs').readFileSync(0, 'utf8');
+const context = vm.createContext({ URL, importScripts() {}, self: { location: new URL('http://kiosk.test/sw.js'), addEventListener() {} } });
+vm.runInContext(source, context);
+const paths = JSON.parse(process.argv[1]);
+console.log(JSON.stringify(paths.map((p) => vm.runInContext(`languageOf(${JSON.stringify(p)}) || null`, context))));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node (scripts/test installs it with npm)")
+def test_the_worker_takes_only_the_guidance_languages_for_languages(client):
+    # /api/ and /static/ look like a language code to a pattern; the worker asks its list instead.
+    paths = ["/ar/money/", "/en/", "/api/v1/status", "/static/waypost.css", "/xx/", "/fr"]
+    worker = client.get("/sw.js").get_data(as_text=True)
+    found = subprocess.run(
+        ["node", "-e", WORKER_LANGUAGE, json.dumps(paths)], input=worker, capture_output=True, text=True, check=True
+    )
+    assert json.loads(found.stdout) == ["ar", "en", None, None, None, None]

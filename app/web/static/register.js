@@ -44,7 +44,8 @@
 
   container.register('/sw.js', { scope: '/' }).catch(function () {});
   container.addEventListener('message', function (event) {
-    if (event.data && (event.data.type === 'updated' || event.data.type === 'available')) show(event.data.type);
+    var type = event.data && event.data.type;
+    if (type === 'updated' || type === 'available' || type === 'refresh-failed') show(type);
   });
   container.addEventListener('controllerchange', function () { hello(container.controller); });
   hello(container.controller);
