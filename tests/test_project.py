@@ -66,3 +66,10 @@ def test_the_licence_is_the_agpl_that_pyproject_claims():
 
 def test_signing_keys_are_never_committed():
     assert "*.key" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_every_subpackage_of_app_is_in_the_wheel():
+    # pyproject lists the packages by hand (three are mapped folders); a new room must be added there.
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    rooms = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "app").rglob("__init__.py")}
+    assert rooms <= listed, sorted(rooms - listed)
