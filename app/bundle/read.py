@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from app.bundle import search as searching
-from app.bundle.schema import APPLICATION_ID, CONTENT_META, SCHEMA_VERSION, content_digest, schema_refusal, unpack_html
+from app.bundle.schema import (
+    APPLICATION_ID,
+    CONTENT_META,
+    SCHEMA_VERSION,
+    SEARCH_TABLE,
+    content_digest,
+    schema_refusal,
+    unpack_html,
+)
 
 __all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
 
@@ -208,3 +216,20 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     for result in results:
         result["snippet"] = searching.html_snippet(unpack_html(result.pop("html")), terms)
     return {"terms": terms, "total": total, "results": results}
+
+
+def storage(path: str | Path) -> dict[str, int] | None:
+    """Return a bundle file's bytes split into the full-text index and the rest (content), or None.
+
+    None when this SQLite lacks the dbstat table that measures it.
+    """
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    try:
+        pages = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    index = sum(size for name, size in pages if name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+    total = Path(path).stat().st_size
+    return {"content": total - index, "index": index, "total": total}
