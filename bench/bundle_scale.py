@@ -69,8 +69,17 @@ for lang, kinds in words.items():
 """
 
 BUILD_CHILD = r"""
-import sys, time
+import resource, sys, time
+from app.cli import commands
 from app.cli.commands import main
+
+def load_content(*args, **kwargs):
+    # The high-water mark once the content set is loaded: what holding it costs before building starts.
+    loaded = original(*args, **kwargs)
+    print("LOADED", time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    return loaded
+
+original, commands.load_content = commands.load_content, load_content
 t = time.perf_counter()
 try:
     main(["build", sys.argv[1], "-o", sys.argv[2]], standalone_mode=False)
@@ -88,8 +97,11 @@ def run_child(tree: Path, code: str, *args: str) -> str:
     return found.stdout
 
 
-def build(tree: Path, content: Path, out: Path) -> tuple[float, int]:
-    """Build content with the tree's `waypost build` in a child; return seconds and its peak RSS in MB."""
+def build(tree: Path, content: Path, out: Path) -> tuple[float, int, float, int]:
+    """Build content with the tree's `waypost build` in a child.
+
+    Returns its seconds and peak RSS in MB, and the same two when load_content had returned.
+    """
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-c", BUILD_CHILD, str(content), str(out)],
@@ -105,7 +117,8 @@ def build(tree: Path, content: Path, out: Path) -> tuple[float, int]:
     if proc.returncode != 0:
         sys.exit(f"build failed: {err[-2000:]}")
     seconds = float(re.findall(r"BUILD_SECONDS (\S+)", err)[-1])
-    return seconds, usage.ru_maxrss // 1024
+    loaded = re.findall(r"LOADED (\S+) (\d+)", err)[-1]
+    return seconds, usage.ru_maxrss // 1024, float(loaded[0]), int(loaded[1]) // 1024
 
 
 def corpus(work: Path, n: int) -> tuple[Path, Path]:
@@ -185,6 +198,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,10000")
     parser.add_argument("--work", type=Path, default=Path("/tmp/waypost-bundle-scale"))
     parser.add_argument("--tree", type=Path, default=HERE.parent, help="checkout whose code is measured")
+    parser.add_argument("--keep", action="store_true", help="keep the bundles built in --work")
     parser.add_argument("--budget", type=float, default=2.0, help="seconds of timing per case (at least 3 calls)")
     args = parser.parse_args()
     work, tree = args.work.resolve(), args.tree.resolve()
@@ -194,11 +208,12 @@ def main() -> None:
         html, content = corpus(work, n)
         out = work / f"bench{n}-{tree.name}.bundle"
         load = load_average()
-        seconds, rss = build(tree, content, out)
+        seconds, rss, load_seconds, load_rss = build(tree, content, out)
         split = size_split(out)
         zim = zim_sizes(work, html, n)
         mb = {k: v / 1e6 for k, v in split.items()}
-        line = f"{n} articles: build {seconds:.1f} s, peak RSS {rss} MB (load {load}); "
+        line = f"{n} articles [load average {load}]: build {seconds:.1f} s, peak RSS {rss} MB "
+        line += f"(when load_content returned: {load_seconds:.1f} s, {load_rss} MB); "
         line += f"bundle {mb['total']:.2f} MB = content {mb['content']:.2f} + index {mb['index']:.2f}"
         if zim:
             ratio = split["total"] / zim["zim"]
@@ -219,7 +234,8 @@ def main() -> None:
                 f"{d[0]:8.1f} {d[1]:8.1f} ({d[2]}) | {f[0]:8.1f} {f[1]:8.1f} ({f[2]})",
                 flush=True,
             )
-        out.unlink(missing_ok=True)
+        if not args.keep:
+            out.unlink(missing_ok=True)
 
 
 def _git_head(tree: Path) -> str:
