@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -176,15 +176,27 @@ def write_bundle(
 
 
 def _stored(table: str, rows: Iterable[dict[str, Any]], progress: Progress | None) -> Iterator[dict[str, Any]]:
-    """Yield rows as stored: packed columns compressed, every column present; report each article written."""
+    """Yield rows as stored: every column present, packed columns compressed; report each article written.
+
+    Values are stored as sqlite-utils stored them before rows were streamed:
+    lists and dicts as JSON, dates in ISO form.
+    """
     columns, packed = TABLES[table], PACKED_COLUMNS.get(table, ())
     for row in rows:
-        stored = {name: row.get(name) for name in columns}
+        stored = {name: _value(row.get(name)) for name in columns}
         for name in packed:
             stored[name] = pack_html(str(stored[name]))
         yield stored
         if progress and table == "articles":
             progress(row)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:
