@@ -217,7 +217,8 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
             return f"index {name} is not the one Waypost makes"
     search = [row[1] for row in conn.execute(f"PRAGMA table_xinfo({SEARCH_TABLE})") if not row[6]]
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (SEARCH_TABLE,)).fetchone()[0] or ""
-    if tuple(search) != SEARCH_COLUMNS or "USING fts5(" not in sql.replace(" (", "("):
+    # The index's options (contentless, detail, tokenizer) are in its SQL, which is ours verbatim.
+    if tuple(search) != SEARCH_COLUMNS or sql != SEARCH_SQL:
         return "the search index is not the one Waypost makes"
     return None
 
