@@ -121,6 +121,7 @@ def build(tree: Path, content: Path, out: Path) -> tuple[float, int, float, int]
         sys.exit(f"build failed: {err[-2000:]}")
     seconds = float(re.findall(r"BUILD_SECONDS (\S+)", err)[-1])
     loaded = re.findall(r"LOADED (\S+) (\d+)", err)[-1]
+    print(f"  build CPU {usage.ru_utime + usage.ru_stime:.1f} s (user + system)", flush=True)
     return seconds, usage.ru_maxrss // 1024, float(loaded[0]), int(loaded[1]) // 1024
 
 
