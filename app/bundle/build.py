@@ -9,19 +9,31 @@ so a bundle rebuilt on a kiosk has exactly the rows the publisher signed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from app import fsutil
-from app.bundle.schema import APPLICATION_ID, INDEXES, PRIMARY_KEYS, SCHEMA_VERSION, SEARCH_SQL, TABLES, content_digest
-from app.bundle.search import fold, synonyms_of
+from app.bundle.schema import (
+    APPLICATION_ID,
+    INDEXES,
+    PACKED_COLUMNS,
+    PRIMARY_KEYS,
+    SCHEMA_VERSION,
+    SEARCH_SQL,
+    TABLES,
+    content_digest,
+    logical_rows,
+    pack_html,
+)
+from app.bundle.search import fold, html_text, scope_tokens, synonyms_of
 from app.content.load import Content
 
-Rows = dict[str, list[dict[str, Any]]]
+Rows = dict[str, Iterable[dict[str, Any]]]
 # Called once per article row written, for progress bars.
 Progress = Callable[[dict[str, Any]], None]
 # Given the content digest and build time, returns the metadata that seals them (the signature).
@@ -40,8 +52,8 @@ def build_bundle(content: Content, out: Path, progress: Progress | None = None, 
 
 
 def bundle_rows(content: Content) -> Rows:
-    """Return the rows of every table for a checked content set."""
-    rows: Rows = {
+    """Return the rows of every table for a checked content set; articles come one at a time, as written."""
+    return {
         "meta": [
             {"key": "schema_version", "value": str(SCHEMA_VERSION)},
             {"key": "source_language", "value": content.source_language},
@@ -58,36 +70,60 @@ def bundle_rows(content: Content) -> Rows:
             for t in content.topics
             for code, name in sorted(t.names.items())
         ],
-        "articles": [],
-        "search": [],
-    }
-    glossary = [{"id": t.id, "term": t.term, "synonyms": t.synonyms} for t in content.terms]
+        "articles": _article_rows(content),
+        "glossary": [
+            {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
+             "source_hash": t.source_hash, "translation_of": t.translation_of,
+             "translation_status": t.translation_status,
+             "synonyms": json.dumps(t.synonyms, ensure_ascii=False)}
+            for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
+        ],
+    }  # fmt: skip
+
+
+def _article_rows(content: Content) -> Iterator[dict[str, Any]]:
     # Sorted, so that row ids, and with them the digest, depend only on content.
     ordered = sorted(content.articles, key=lambda a: (a.lang, a.slug))
     for rowid, a in enumerate(ordered, start=1):
-        rows["articles"].append(
-            {
-                "id": rowid, "lang": a.lang, "slug": a.slug, "topic": a.topic, "title": a.title,
-                "summary": a.summary, "html": a.html, "text": a.text,
-                "updated": a.updated.isoformat(), "review_by": a.review_by.isoformat(),
-                "sources": json.dumps(a.sources, ensure_ascii=False, sort_keys=True),
-                "source_hash": a.source_hash, "translation_of": a.translation_of,
-                "translation_status": a.translation_status, "review": _review_json(a.review),
-                "sensitive": int(a.sensitive),
-            }
-        )  # fmt: skip
+        yield {
+            "id": rowid, "lang": a.lang, "slug": a.slug, "topic": a.topic, "title": a.title,
+            "summary": a.summary, "html": a.html,
+            "updated": a.updated.isoformat(), "review_by": a.review_by.isoformat(),
+            "sources": json.dumps(a.sources, ensure_ascii=False, sort_keys=True),
+            "source_hash": a.source_hash, "translation_of": a.translation_of,
+            "translation_status": a.translation_status, "review": _review_json(a.review),
+            "sensitive": int(a.sensitive),
+        }  # fmt: skip
+
+
+def search_rows(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str]]:
+    """Yield the search index's rows (rowid, title, body, scope), derived from a bundle's articles and glossary.
+
+    The one definition of what is indexed: the builder and the sync assembler
+    both index what this yields, so a kiosk's index is the publisher's.
+    """
+    glossary = [
+        {"id": r["id"], "term": r["term"], "synonyms": json.loads(r["synonyms"])}
+        for r in logical_rows(conn, "glossary", "lang, id", "WHERE synonyms != '[]'")
+    ]
+    source = conn.execute("SELECT value FROM meta WHERE key = 'source_language'").fetchone()
+    codes = [row[0] for row in conn.execute("SELECT code FROM languages ORDER BY position")]
+    # The languages each source article has no translation in (it stands in for them there).
+    have = conn.execute(
+        "SELECT slug, group_concat(lang) FROM articles GROUP BY slug HAVING sum(lang = ?) > 0",
+        (source[0] if source else "",),
+    )
+    missing = {slug: [code for code in codes if code not in langs.split(",")] for slug, langs in have}
+    for a in logical_rows(conn, "articles", "id"):
+        text = html_text(a["html"])
         # The glossary's other words for the terms it uses, so "hawala" finds remittance articles.
-        synonyms = " ".join(synonyms_of(a.html, a.text, glossary))
-        body = fold(f"{a.summary}\n\n{a.text}" + (f"\n\n{synonyms}" if synonyms else ""))
-        rows["search"].append({"rowid": rowid, "title": fold(a.title), "body": body})
-    rows["glossary"] = [
-        {"lang": t.lang, "id": t.id, "term": t.term, "definition": t.definition,
-         "source_hash": t.source_hash, "translation_of": t.translation_of,
-         "translation_status": t.translation_status,
-         "synonyms": json.dumps(t.synonyms, ensure_ascii=False)}
-        for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
-    ]  # fmt: skip
-    return rows
+        synonyms = " ".join(synonyms_of(a["html"], text, glossary))
+        body = fold(f"{a['summary']}\n\n{text}" + (f"\n\n{synonyms}" if synonyms else ""))
+        if a["slug"] not in missing:
+            scope = ""  # a translation of nothing: no page shows it, so no search finds it
+        else:
+            scope = scope_tokens(a["lang"], missing[a["slug"]] if source and a["lang"] == source[0] else [])
+        yield a["id"], fold(a["title"]), body, scope
 
 
 def _review_json(review: Mapping[str, Any] | None) -> str | None:
@@ -117,23 +153,19 @@ def write_bundle(
         db = sqlite_utils.Database(tmp, recreate=True)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         _create_tables(db)
-        for table in TABLES:
-            if table != "articles":
-                db.table(table).insert_all(rows.get(table, []))
-        for article in rows.get("articles", []):
-            db.table("articles").insert(article)
-            if progress:
-                progress(article)
-        db.conn.executemany(
-            "INSERT INTO search (rowid, title, body) VALUES (:rowid, :title, :body)", rows.get("search", [])
-        )
-        digest = content_digest(db.conn)
+        conn = db.conn
+        for table, columns in TABLES.items():
+            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            conn.executemany(insert, _stored(table, rows.get(table, ()), progress))
+        conn.executemany("INSERT INTO search (rowid, title, body, scope) VALUES (?, ?, ?, ?)", search_rows(conn))
+        conn.execute("INSERT INTO search (search) VALUES ('optimize')")
+        digest = content_digest(conn)
         built_at = built_at or datetime.now(UTC).isoformat(timespec="seconds")
         extra = {"content_digest": digest, "built_at": built_at}
         if seal:
             extra.update(seal(digest, built_at))
-        db.table("meta").insert_all({"key": k, "value": v} for k, v in extra.items())
-        db.conn.commit()
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", extra.items())
+        conn.commit()
         db.execute("VACUUM")
         db.close()
         fsutil.fsync_file(tmp)
@@ -141,6 +173,30 @@ def write_bundle(
     finally:
         tmp.unlink(missing_ok=True)
     return digest
+
+
+def _stored(table: str, rows: Iterable[dict[str, Any]], progress: Progress | None) -> Iterator[dict[str, Any]]:
+    """Yield rows as stored: every column present, packed columns compressed; report each article written.
+
+    Values are stored as sqlite-utils stored them before rows were streamed:
+    lists and dicts as JSON, dates in ISO form.
+    """
+    columns, packed = TABLES[table], PACKED_COLUMNS.get(table, ())
+    for row in rows:
+        stored = {name: _value(row.get(name)) for name in columns}
+        for name in packed:
+            stored[name] = pack_html(str(stored[name]))
+        yield stored
+        if progress and table == "articles":
+            progress(row)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from app.bundle import search as searching
-from app.bundle.schema import APPLICATION_ID, CONTENT_META, SCHEMA_VERSION, content_digest, schema_refusal
+from app.bundle.schema import (
+    APPLICATION_ID,
+    CONTENT_META,
+    SCHEMA_VERSION,
+    SEARCH_TABLE,
+    content_digest,
+    schema_refusal,
+    unpack_html,
+)
 
 __all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
 
@@ -143,6 +151,9 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     if not found:
         return None
     result = found[0]
+    result["html"] = unpack_html(result["html"])
+    # The bundle keeps an article's HTML only; its plain text (the offline index, packs) comes from it.
+    result["text"] = searching.html_text(result["html"])
     result["sensitive"] = bool(result.pop("marked"))
     result["sources"] = json.loads(result["sources"])
     # Bundles built before articles carried a review have no such column.
@@ -178,29 +189,47 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     """Find articles in lang (and untranslated source articles) matching a reader's query.
 
     Returns the folded terms, the total count and up to `limit` results with
-    highlighted snippets; any text at all is a valid query.
+    highlighted snippets; any text at all is a valid query. The index itself
+    keeps to the articles a page in lang shows (search.scope_expression), ranks
+    and cuts to `limit`; only those rows are read, and only their snippets made.
     """
     terms = searching.query_terms(query)
     if not terms:
         return {"terms": [], "total": 0, "results": []}
+    match = searching.match_expression(terms, lang)
+    total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
+    if not total:
+        return {"terms": terms, "total": 0, "results": []}
     rows = conn.execute(
-        f"""
-        WITH hits AS MATERIALIZED (
-            SELECT rowid AS id, bm25(search, 4.0, 1.0) AS score FROM search WHERE search MATCH :match
+        """
+        WITH top AS MATERIALIZED (
+            SELECT rowid AS id, bm25(search, 4.0, 1.0, 0.0) AS score FROM search WHERE search MATCH :match
+            ORDER BY score, rowid LIMIT :limit
         )
-        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.text, l.fallback,
-               count(*) OVER () AS total
-        FROM hits
-        JOIN articles a ON a.id = hits.id
-        JOIN ({_LOCALISED}) l ON l.id = a.id
-        ORDER BY hits.score, a.slug
-        LIMIT :limit
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.html, a.lang != :lang AS fallback
+        FROM top JOIN articles a ON a.id = top.id
+        ORDER BY top.score, a.slug
         """,
-        {"lang": lang, "source": source, "match": searching.match_expression(terms), "limit": limit},
+        {"lang": lang, "match": match, "limit": limit},
     )
     results = _rows(rows)
-    total = results[0]["total"] if results else 0
     for result in results:
-        del result["total"]
-        result["snippet"] = searching.snippet(result.pop("text"), terms)
+        result["snippet"] = searching.html_snippet(unpack_html(result.pop("html")), terms)
     return {"terms": terms, "total": total, "results": results}
+
+
+def storage(path: str | Path) -> dict[str, int] | None:
+    """Return a bundle file's bytes split into the full-text index and the rest (content), or None.
+
+    None when this SQLite lacks the dbstat table that measures it.
+    """
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    try:
+        pages = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    index = sum(size for name, size in pages if name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+    total = Path(path).stat().st_size
+    return {"content": total - index, "index": index, "total": total}

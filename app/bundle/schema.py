@@ -20,8 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
+
+import brotli
 
 from app.refusal import Refusal, VerifyError, printable
 
@@ -41,8 +44,8 @@ TABLES: dict[str, dict[str, type]] = {
         "topic": str,
         "title": str,
         "summary": str,
-        "html": str,
-        "text": str,
+        # Stored compressed (pack_html); its logical value, which the digest and sync see, is the HTML.
+        "html": bytes,
         "updated": str,
         "review_by": str,
         "sources": str,
@@ -76,11 +79,23 @@ INDEXES = {
     "idx_articles_lang_slug": ("articles", ("lang", "slug"), True),
     "idx_articles_topic_lang": ("articles", ("topic", "lang"), False),
 }
-# The full-text index: an FTS5 table over folded text, and the tables FTS5 keeps for it.
+# The full-text index: a contentless FTS5 table over folded text (the index only, no copy of the
+# text; SQLite here predates contentless_delete, and a bundle is never changed in place). Its rows
+# are derived from the articles and glossary (build.search_rows), so they are not in the digest.
+# `scope` holds the language tokens a search filters on (search.scope_tokens).
+# detail=column, measured on the English third of the 10,000-article corpus (bench/bundle_scale.py,
+# load 8 on 2 cores): full 14.1 MB, "the" 31 ms to count + 122 ms to rank; column 5.7 MB, 1.2 + 24 ms;
+# prefix='2 3' on top: 9.1 MB, 0.3 + 4.4 ms. Column keeps title-over-body weighting and every query
+# we make (prefix terms, column filters); it drops positions (no phrase queries, which we never
+# make) and term frequency within a column from the ranking. No prefix index: +60 % of index for
+# common prefixes only.
 SEARCH_TABLE = "search"
-SEARCH_COLUMNS = ("title", "body")
-SEARCH_SQL = "CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')"
-SEARCH_SHADOWS = ("search_data", "search_idx", "search_content", "search_docsize", "search_config")
+SEARCH_COLUMNS = ("title", "body", "scope")
+SEARCH_SQL = (
+    "CREATE VIRTUAL TABLE search USING fts5(title, body, scope, content='', detail=column, "
+    "tokenize='unicode61 remove_diacritics 2')"
+)
+SEARCH_SHADOWS = ("search_data", "search_idx", "search_docsize", "search_config")
 
 # The rows the content digest covers, table by table, in a fixed order.
 DIGEST_TABLES = {
@@ -89,14 +104,41 @@ DIGEST_TABLES = {
     "topic_names": "topic, lang",
     "articles": "id",
     "glossary": "lang, id",
-    "search": "rowid",
 }
+# Columns stored compressed: the digest, sync and readers see the value unpack_html returns.
+PACKED_COLUMNS = {"articles": ("html",)}
+# brotli, one article a value: measured on the 500-article corpus (bench/bundle_scale.py), quality 5
+# is within 1 % of 9 at a tenth of its time; zlib 9 with a 32 KB corpus dictionary was 10 % smaller
+# than zlib alone but needs the dictionary stored and shipped beside the rows.
+BROTLI_QUALITY = 5
 # Metadata that is content; build time, digest and the signer's details are not.
 CONTENT_META = ("schema_version", "source_language")
 # Metadata a signed bundle carries about its signing, checked against the signature.
 SEAL_META = ("bundle_version", "expires", "key_id", "publisher")
 
-_SQL_TYPES = {str: "TEXT", int: "INTEGER"}
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", bytes: "BLOB"}
+
+
+def pack_html(html: str) -> bytes:
+    """Return an article's HTML as the bundle stores it (brotli)."""
+    return brotli.compress(html.encode("utf-8"), mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
+
+
+def unpack_html(stored: bytes) -> str:
+    """Return the HTML pack_html stored."""
+    return brotli.decompress(stored).decode("utf-8")
+
+
+def logical_rows(conn: sqlite3.Connection, table: str, order: str, where: str = "") -> Iterator[dict[str, Any]]:
+    """Yield a table's rows, columns in order, packed columns unpacked: the rows that are signed and synced."""
+    cursor = conn.execute(f"SELECT * FROM {table} {where} ORDER BY {order}")
+    names = [column[0] for column in cursor.description]
+    packed = PACKED_COLUMNS.get(table, ())
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        for name in packed:
+            row[name] = unpack_html(row[name])
+        yield row
 
 
 def seal_meta(version: int, expires: date, key_id: str, publisher: str) -> dict[str, str]:
@@ -133,11 +175,8 @@ def content_digest(conn: sqlite3.Connection) -> str:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         digest.update(_row_bytes(["meta", key, row[0] if row else None]))
     for table, order in DIGEST_TABLES.items():
-        # Only the search index's row ids are content (they name articles); the
-        # other tables' hidden row ids just record the order rows were written in.
-        columns = "rowid, *" if table == SEARCH_TABLE else "*"
-        for row in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}"):
-            digest.update(_row_bytes([table, *row]))
+        for row in logical_rows(conn, table, order):
+            digest.update(_row_bytes([table, *row.values()]))
     return digest.hexdigest()
 
 
@@ -178,7 +217,8 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
             return f"index {name} is not the one Waypost makes"
     search = [row[1] for row in conn.execute(f"PRAGMA table_xinfo({SEARCH_TABLE})") if not row[6]]
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (SEARCH_TABLE,)).fetchone()[0] or ""
-    if tuple(search) != SEARCH_COLUMNS or "USING fts5(" not in sql.replace(" (", "("):
+    # The index's options (contentless, detail, tokenizer) are in its SQL, which is ours verbatim.
+    if tuple(search) != SEARCH_COLUMNS or sql != SEARCH_SQL:
         return "the search index is not the one Waypost makes"
     return None
 

@@ -9,6 +9,8 @@ parsed as FTS5 syntax.
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 import unicodedata
 
@@ -30,13 +32,34 @@ _LETTERS = str.maketrans(
     }
 )
 _WORD = re.compile(r"\w+")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_LETTER_PAIRS = tuple((chr(key), value or "") for key, value in _LETTERS.items())
+
+
+@functools.cache
+def _marks() -> re.Pattern[str]:
+    """Return a pattern for runs of combining marks (Mn) of the Basic Multilingual Plane; built on first use."""
+    marks = "".join(chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
+    return re.compile("[" + re.escape(marks) + "]+")
 
 
 def fold(text: str) -> str:
-    """Return text as the search index stores it."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", stripped.translate(_LETTERS))
+    """Return text as the search index stores it.
+
+    Lower case (casefold), compatibility forms decomposed, combining marks
+    (accents, Arabic short vowels) dropped, then the letters above made one;
+    each step runs in C over the whole text, as folding is most of a build.
+    """
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    decomposed = _marks().sub("", unicodedata.normalize("NFKD", folded))
+    if _ASTRAL.search(decomposed):  # marks beyond the BMP are rare: the slow, general way
+        decomposed = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    for letter, replacement in _LETTER_PAIRS:
+        if letter in decomposed:
+            decomposed = decomposed.replace(letter, replacement)
+    return unicodedata.normalize("NFC", decomposed)
 
 
 def query_terms(query: str) -> list[str]:
@@ -44,32 +67,73 @@ def query_terms(query: str) -> list[str]:
     return _WORD.findall(fold(query[:MAX_QUERY_CHARS]))[:MAX_TERMS]
 
 
-def match_expression(terms: list[str]) -> str:
-    """Return an FTS5 MATCH expression that finds every term as a word prefix."""
+def match_expression(terms: list[str], lang: str | None = None) -> str:
+    """Return an FTS5 MATCH expression that finds every term as a word prefix in a title or body.
+
+    With lang, only the articles a search in lang shows match (scope_expression).
+    """
     # Terms hold only word characters, so quoting them is enough to keep
     # FTS5 operators ("NEAR", "*", "-", brackets) out of the expression.
-    return " ".join(f'"{term}"*' for term in terms)
+    words = "{title body} : (" + " ".join(f'"{term}"*' for term in terms) + ")"
+    return words if lang is None else f"{words} AND {scope_expression(lang)}"
 
 
 def snippet(text: str, terms: list[str], words: int = 28) -> Markup:
-    """Return an escaped excerpt of text around the first match, matches in <mark>."""
+    """Return an escaped excerpt of text around the first match, matches in <mark>.
+
+    A word matches when one of its folded parts starts with a term. Only
+    what the excerpt needs is folded: the text up to its first match, block
+    by block, then the words shown.
+    """
     tokens = text.split()
-    hits = [i for i, token in enumerate(tokens) if _matches(token, terms)]
-    start = max(0, (hits[0] if hits else 0) - words // 3)
-    window = tokens[start : start + words]
+    pattern = _pattern(terms)
+    return _excerpt(tokens, _first_hit(tokens, pattern), pattern, words, more=False)
+
+
+def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int = 4096) -> Markup:
+    """Return snippet(html_text(html_source), terms), reading only the HTML's head when the excerpt is in it."""
+    cut = _BLOCK_END.search(html_source, head)
+    if cut is not None:
+        tokens = html_text(html_source[: cut.end()]).split()
+        pattern = _pattern(terms)
+        first = _first_hit(tokens, pattern)
+        if first is not None and max(0, first - words // 3) + words <= len(tokens):
+            return _excerpt(tokens, first, pattern, words, more=True)
+    return snippet(html_text(html_source), terms, words)
+
+
+def _excerpt(tokens: list[str], first: int | None, pattern: re.Pattern[str], words: int, more: bool) -> Markup:
+    start = max(0, (first or 0) - words // 3)
     parts = []
-    for i, token in enumerate(window, start):
-        parts.append(Markup("<mark>%s</mark>") % token if i in hits else escape(token))
+    for token in tokens[start : start + words]:
+        parts.append(Markup("<mark>%s</mark>") % token if pattern.search(fold(token)) else escape(token))
     excerpt = Markup(" ").join(parts)
     if start > 0:
         excerpt = Markup("… ") + excerpt
-    if start + words < len(tokens):
+    if more or start + words < len(tokens):
         excerpt += Markup(" …")
     return excerpt
 
 
-def _matches(token: str, terms: list[str]) -> bool:
-    return any(word.startswith(term) for word in _WORD.findall(fold(token)) for term in terms)
+def _pattern(terms: list[str]) -> re.Pattern[str]:
+    """Return a pattern finding any of the (folded, word-character) terms at the start of a word."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")")
+
+
+def _first_hit(tokens: list[str], pattern: re.Pattern[str], block: int = 128) -> int | None:
+    """Return the index of the first token that matches, folding the tokens a block at a time."""
+    for i in range(0, len(tokens), block):
+        part = tokens[i : i + block]
+        folded = fold(" ".join(part))
+        found = pattern.search(folded)
+        if found is None:
+            continue
+        if len(folded.split()) == len(part):
+            before = folded[: found.start()]
+            return i + len(before.split()) - (1 if before and not before[-1].isspace() else 0)
+        # Folding split or joined a token (a zero-width non-joiner, a ligature): token by token.
+        return next(i + j for j, token in enumerate(part) if pattern.search(fold(token)))
+    return None
 
 
 _GLOSSARY_LINK = re.compile(r'href="\.\./glossary#([^"]+)"')
@@ -86,3 +150,46 @@ def synonyms_of(html: str, text: str, glossary: list[dict]) -> list[str]:
     folded = fold(text)
     used = linked | {e["id"] for e in glossary if e["synonyms"] and fold(e["term"]) in folded}
     return sorted({word for e in glossary if e["id"] in used for word in e["synonyms"]})
+
+
+# Where plain_text (app/content/render.py) ends a block: the text of each is one paragraph.
+_BLOCK_END = re.compile(
+    r"</(?:p|h[1-6]|li|td|th|caption|dt|dd|pre|blockquote|figcaption)>|<(?:ul|ol|table|blockquote)\b[^>]*>",
+    re.IGNORECASE,
+)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_SENTENCE_END = ".!?:;…؟۔。"
+
+
+def html_text(html_source: str) -> str:
+    """Return the plain text of an article's HTML, one block a paragraph, as the index and snippets see it.
+
+    The bundle stores an article's HTML only; its text is this function of
+    it, so the index that a kiosk rebuilds from synced rows is the
+    publisher's. Like plain_text, a block without closing punctuation gets a
+    full stop so a heading reads as a sentence of its own.
+    """
+    marked = _TAG.sub("", _BLOCK_END.sub("\0", _BREAK.sub(" ", html_source)))
+    blocks = [block for block in (" ".join(part.split()) for part in html.unescape(marked).split("\0")) if block]
+    return "\n\n".join(block if block[-1] in _SENTENCE_END else block + "." for block in blocks)
+
+
+def scope_tokens(lang: str, untranslated_in: list[str]) -> str:
+    """Return an article's scope column: its language, and the languages it stands in for untranslated.
+
+    A search in a language finds that language's articles and the source
+    articles it lacks a translation of; the index answers both with one
+    column filter (scope_expression), so no hit is looked up to be dropped.
+    """
+    return " ".join([_scope("x", lang), *(_scope("y", code) for code in untranslated_in)])
+
+
+def scope_expression(lang: str) -> str:
+    """Return the FTS5 filter for the articles a search in lang shows (see scope_tokens)."""
+    return f'scope : ("{_scope("x", lang)}" OR "{_scope("y", lang)}")'
+
+
+def _scope(kind: str, lang: str) -> str:
+    # Hex keeps any language code (pt-BR, zh-Hans) one token of word characters.
+    return kind + lang.encode("utf-8").hex()

@@ -122,6 +122,7 @@ def build(
     try:
         with click.progressbar(length=len(content.articles), label="Writing articles") as bar:
             digest = build_bundle(content, target, progress=lambda _row: bar.update(1), seal=seal)
+        split = bundle.storage(target)
         if seal:
             write_envelope(target, output, secret, key_id)
     except OSError as exc:
@@ -129,7 +130,8 @@ def build(
     finally:
         if seal:
             target.unlink(missing_ok=True)
-    click.echo(f"Built {output} ({output.stat().st_size // 1024} KB)")
+    sizes = f": content {split['content'] // 1024} KB, search index {split['index'] // 1024} KB" if split else ""
+    click.echo(f"Built {output} ({output.stat().st_size // 1024} KB{sizes})")
     click.echo(f"content digest {digest}")
     if seal:
         click.echo(f"signed as version {version} for publisher '{publisher}' by key {key_id}, expires {expires}")

@@ -3,8 +3,8 @@
 A published folder (a *hub*) holds:
 
 - `objects/`: each piece of a bundle's rows as canonical JSON, compressed with
-  brotli and named by the SHA-256 of its JSON: one per article (with its search
-  row), one per language's glossary, one for the languages and topics;
+  brotli and named by the SHA-256 of its JSON: one per article (a kiosk
+  derives the search index from them), one per language's glossary, one for the languages and topics;
 - `manifest.json.br`: the objects with their sizes and the bundle's signed
   facts, signed as a whole;
 - `timestamp.json`: a short-lived signature over the manifest's hash, re-signed
@@ -35,8 +35,8 @@ from nacl.signing import SigningKey
 
 from app import fsutil
 from app.bundle import read as bundle
-from app.bundle.build import Rows, write_bundle
-from app.bundle.schema import CONTENT_META, canonical, seal_meta
+from app.bundle.build import write_bundle
+from app.bundle.schema import CONTENT_META, canonical, logical_rows, seal_meta
 from app.distribution import signing
 from app.distribution.envelope import key_id_field, languages_field, publisher_field, version_field
 from app.distribution.root import Root
@@ -131,15 +131,10 @@ def pieces(conn: sqlite3.Connection) -> list[Piece]:
     found = [Piece("site", canonical(site))]
     # Row ids live in the manifest, not the objects: adding one article shifts
     # the ids of others, and that must not make their objects new.
-    rows = conn.execute(
-        "SELECT a.*, s.title AS search_title, s.body AS search_body"
-        " FROM articles a JOIN search s ON s.rowid = a.id ORDER BY a.id"
-    )
-    for row in rows:
-        article = dict(row)
+    # The search index is not shipped: the kiosk derives it from these rows (build.search_rows).
+    for article in logical_rows(conn, "articles", "id"):
         row_id = article.pop("id")
-        search = {"title": article.pop("search_title"), "body": article.pop("search_body")}
-        found.append(Piece(f"article/{article['lang']}/{article['slug']}", canonical([article, search]), row_id))
+        found.append(Piece(f"article/{article['lang']}/{article['slug']}", canonical(article), row_id))
     for (lang,) in conn.execute("SELECT DISTINCT lang FROM glossary ORDER BY lang"):
         terms = _select(conn, "SELECT * FROM glossary WHERE lang = ? ORDER BY id", (lang,))
         found.append(Piece(f"glossary/{lang}", canonical(terms)))
@@ -321,8 +316,9 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
 
     The caller checks the result: its digest must be the one the publisher signed.
     """
-    rows: Rows = {"meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "search": []}
-    rows["glossary"] = []
+    rows: dict[str, list[dict[str, Any]]] = {
+        "meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "glossary": []
+    }  # fmt: skip
     for entry in manifest["objects"]:
         data = json.loads(raw_objects[entry["sha256"]])
         name = entry["name"]
@@ -331,9 +327,7 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
             for table in ("languages", "topics", "topic_names"):
                 rows[table] = data[table]
         elif name.startswith("article/"):
-            article, search = data
-            rows["articles"].append({"id": entry["row_id"], **article})
-            rows["search"].append({"rowid": entry["row_id"], **search})
+            rows["articles"].append({"id": entry["row_id"], **data})
         else:
             rows["glossary"].extend(data)
     seal = manifest["bundle"]
