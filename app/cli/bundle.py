@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 
 from app import kiosk_state, settings
-from app.cli.console import fail
+from app.cli.console import count, fail
 from app.distribution import signing
 from app.distribution.kiosk import ImportRefused, Kiosk, enforce_trust, import_bundle, revoke_key, rollback, trust_root
 from app.distribution.root import Root
-from app.refusal import VerifyError, printable
+from app.refusal import Refusal, VerifyError, kiosk_hint, printable
 
 
 def today() -> date:
@@ -106,7 +106,10 @@ def keys_trust(root_file: Path, replace_root: bool) -> None:
         root = trust_root(kiosk, data, name=str(root_file), replace_root=replace_root)
         done = enforce_trust(kiosk)
     except (VerifyError, ImportRefused) as exc:
-        fail(f"not trusted: {exc}")
+        hint = ""
+        if getattr(exc, "kind", None) == Refusal.ROOT_NOT_CHAINED and not replace_root:
+            hint = "; if the publisher started a new root (a lost key), check its key id with them and add --replace"
+        fail(f"not trusted: {exc}{hint}")
     roots = [k for k in root.keys.values() if "root" in k.roles]
     click.echo(
         f"trusting root version {root.version} (expires {root.expires}), root key "
@@ -193,7 +196,7 @@ def bundle_verify(file: Path, root_file: Path | None) -> None:
         with tempfile.TemporaryDirectory(prefix="waypost-verify-") as folder:
             info = verify_bundle(file, root, today(), Path(folder) / "bundle.sqlite")
     except VerifyError as exc:
-        fail(f"rejected: {exc}")
+        fail(f"rejected: {exc}{kiosk_hint(exc)}")
     assert root is not None
     name = root.keys[info.key_id].key.name
     click.echo(
@@ -219,7 +222,7 @@ def bundle_import(file: Path, allow_downgrade: bool) -> None:
     try:
         info = import_bundle(kiosk, file, today(), allow_downgrade=allow_downgrade)
     except (ImportRefused, VerifyError) as exc:
-        fail(f"not installed: {exc}")
+        fail(f"not installed: {exc}{kiosk_hint(exc)}")
     except OSError as exc:
         fail(f"not installed: {exc.strerror or exc} ({exc.filename or file})")
     if info is None:
@@ -360,8 +363,8 @@ def publish_command(
     except OSError as exc:
         fail(f"not published: cannot write {exc.filename or outdir}: {exc.strerror or exc}")
     click.echo(
-        f"published version {counts['version']} to {outdir}: {counts['objects']} objects, "
-        f"{counts['written']} of them new; timestamp valid for {timestamp_days} days"
+        f"published version {counts['version']} to {outdir}: {count(counts['objects'], 'object')}, "
+        f"{counts['written']} of them new; timestamp valid for {count(timestamp_days, 'day')}"
     )
 
 
@@ -388,7 +391,7 @@ def sync_command(where: str, allow_downgrade: bool) -> None:
 
     def on_plan(objects: int, size: int) -> None:
         nonlocal bar
-        click.echo(f"downloading {objects} {'piece' if objects == 1 else 'pieces'}, {_size(size)}")
+        click.echo(f"downloading {count(objects, 'piece')}, {_size(size)}")
         bar = click.progressbar(length=size, label="Downloading", show_pos=False)
 
     def progress(received: int) -> None:
@@ -451,4 +454,6 @@ def export_static_command(outdir: Path, bundle_path: Path | None) -> None:
         fail(f"not exported: {exc}")
     except OSError as exc:
         fail(f"not exported: cannot write {exc.filename or outdir}: {exc.strerror or exc}")
-    click.echo(f"exported {counts['pages']} files to {outdir} ({counts['bytes'] // 1024} KB with compressed copies)")
+    click.echo(
+        f"exported {count(counts['pages'], 'file')} to {outdir} ({counts['bytes'] // 1024} KB with compressed copies)"
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.console import DEFAULT_CONTENT, DEFAULT_TRANSLATIONS, fail
+from app.cli.console import DEFAULT_CONTENT, DEFAULT_TRANSLATIONS, count, fail
 from app.content.load import load_content
 
 translations_option = click.option(
@@ -100,8 +100,8 @@ def i18n_check(translations: Path) -> None:
         click.secho(str(problem), fg="yellow" if problem.warning else "red", err=True)
     errors = [p for p in problems if not p.warning]
     if errors:
-        fail(f"{len(errors)} catalog errors: until they are fixed, readers see wrong or English text")
-    click.echo(f"catalogs in {translations}: 0 errors, {len(problems)} warnings")
+        fail(f"{count(len(errors), 'catalog error')}: until they are fixed, readers see wrong or English text")
+    click.echo(f"catalogs in {translations}: 0 errors, {count(len(problems), 'warning')}")
 
 
 @i18n.command("add")
@@ -162,7 +162,8 @@ def i18n_status(content_dir: Path, translations: Path, lang: str | None, as_json
     if not content.languages:
         fail(f"cannot read the languages of {content_dir}: run `waypost check {content_dir}`")
     if content.errors:
-        click.secho(f"warning: {content_dir} has {len(content.errors)} errors; articles that do not load count "
+        errors = count(len(content.errors), "error")
+        click.secho(f"warning: {content_dir} has {errors}; articles that do not load count "
                     "as missing (run `waypost check`)", fg="yellow", err=True)  # fmt: skip
     languages = _catalog_call(lambda: translation_status.status(content, translations))
     if lang:
@@ -209,7 +210,7 @@ def i18n_export(lang: str, output: Path, only: str, content_dir: Path) -> None:
         click.echo(f"nothing to export: no {'outdated or missing' if only == 'all-needed' else only} "
                    f"articles in '{lang}'")  # fmt: skip
         return
-    click.echo(f"{output}: {len(written) - 1} files and README.txt")
+    click.echo(f"{output}: {count(len(written) - 1, 'file')} and README.txt")
 
 
 @i18n.command("stamp")
