@@ -389,3 +389,17 @@ def test_one_bad_glossary_entry_leaves_the_others_linkable(content_dir):
     assert errors == [f"{glossary}:6: terms.1.term: must not be empty"]
     replace_in(content_dir / "articles/en/money-1.md", "(glossary:passport)", "(glossary:visa)")
     assert [str(p) for p in load_content(content_dir).errors] == errors
+
+
+def test_plural_and_fallback_are_only_for_languages_cldr_lacks(content_dir):
+    languages = content_dir / "languages.yaml"
+    replace_in(languages, "- code: fr\n", "- code: fr\n  fallback: fr-ca\n")
+    languages.write_text(languages.read_text() + "- code: prs\n  name: دری\n  dir: rtl\n  fallback: fa-af\n"
+                         "  plural: nplurals=2; plural=(n > 1);\n- code: xq\n  name: X\n  dir: ltr\n"
+                         '  plural: "nplurals=2; plural=(n > 1 ? 2 : 0);"\n  fallback: zz\n')  # fmt: skip
+    errors = [str(p).split(": ", 1)[1] for p in load_content(content_dir).errors]
+    assert errors == [
+        "'fallback' is only for a language Babel's CLDR data lacks; CLDR has 'fr', so remove it",
+        "plural: '(n > 1 ? 2 : 0)' picks forms [0, 2], but nplurals=2",
+        "fallback: 'zz' is not a locale that Babel's CLDR data knows",
+    ], errors

@@ -77,7 +77,7 @@ def meta(conn: sqlite3.Connection) -> dict[str, str]:
 
 def languages(conn: sqlite3.Connection) -> list[dict[str, str]]:
     """Return the bundle's languages in switcher order; the first is the source."""
-    rows = conn.execute("SELECT code, name, dir FROM languages ORDER BY position")
+    rows = conn.execute("SELECT code, name, dir, fallback FROM languages ORDER BY position")
     return [dict(row) for row in rows]
 
 

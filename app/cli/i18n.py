@@ -108,29 +108,39 @@ def i18n_check(translations: Path) -> None:
 @click.argument("lang")
 @click.option("--name", help="The language's own name for itself [default: from CLDR].")
 @click.option("--dir", "direction", type=click.Choice(["ltr", "rtl"]), help="Writing direction [default: from CLDR].")
+@click.option("--plural", metavar="RULE",
+              help='For a language CLDR lacks: its plural rule, e.g. "nplurals=2; plural=(n != 1);".')  # fmt: skip
+@click.option("--fallback", metavar="LOCALE",
+              help="For a language CLDR lacks: the CLDR locale whose dates and numbers (and plural rule, "
+              "without --plural) it uses, e.g. fa-af.")  # fmt: skip
 @content_option
 @translations_option
-def i18n_add(lang: str, name: str | None, direction: str | None, content_dir: Path, translations: Path) -> None:
-    """Add a language: list it in languages.yaml and create its interface catalog.
+def i18n_add(lang: str, name: str | None, direction: str | None, plural: str | None, fallback: str | None,
+             content_dir: Path, translations: Path) -> None:  # fmt: skip
+    """Add a language: list it in languages.yaml, create its interface catalog and its content folder.
 
-    LANG is the code used in web addresses, such as ps or pt-br. The endonym
-    and the writing direction come from CLDR unless given.
+    LANG is the code used in web addresses, such as ps or pt-br. The endonym,
+    the writing direction and the plural rule come from CLDR. A language CLDR
+    lacks needs --name and --dir, and --plural or --fallback (or both).
 
     \b
     Example:
       waypost i18n add ps
-      waypost i18n add prs --name دری --dir rtl
+      waypost i18n add prs --name دری --dir rtl --fallback fa-af --plural "nplurals=2; plural=(n != 1);"
     """
     from app.i18n.languages import add_language
 
     try:
-        added = add_language(content_dir, translations, lang, name, direction)
+        added = add_language(content_dir, translations, lang, name, direction, plural, fallback)
     except ValueError as exc:
         fail(str(exc))
     if added.configured:
-        click.echo(f"{content_dir / 'languages.yaml'}: added {added.code} ({added.name}, {added.dir})")
+        extra = "".join(f", {key} {value}" for key, value in (("plural rule", added.plural),
+                        ("dates and numbers as", added.fallback)) if value)  # fmt: skip
+        click.echo(f"{content_dir / 'languages.yaml'}: added {added.code} ({added.name}, {added.dir}{extra})")
     if added.created_catalog:
         click.echo(f"{added.catalog}: created from messages.pot")
+    click.echo(f"{added.folder}/: the translated articles go here")
     click.echo(f"Next: translate {added.catalog} (Poedit or Weblate), then run `waypost i18n compile` and "
                "`waypost build`; the language then appears in the language switcher.")  # fmt: skip
 

@@ -124,7 +124,19 @@ def _load_languages(content: Content) -> None:
             continue
         loaded.setdefault("name", loaded["code"])
         loaded.setdefault("dir", "ltr")
+        for key in ("plural", "fallback"):
+            if key in loaded and _in_cldr(loaded["code"]):
+                content.add(path, lines[(i, key)], f"'{key}' is only for a language Babel's CLDR data lacks; "
+                            f"CLDR has '{loaded['code']}', so remove it")  # fmt: skip
         content.languages.append(Language(**loaded))
+
+
+def _in_cldr(code: str) -> bool:
+    try:
+        schemas.cldr_locale(code)
+    except ValidationError:
+        return False
+    return True
 
 
 def _load_topics(content: Content) -> None:

@@ -100,7 +100,7 @@ def status(content: Content, translations: Path) -> list[LanguageStatus]:
     source = content.source_language
     result = []
     for language in content.languages[1:]:
-        path = catalogs.catalog_path(translations, babel_locale(language.code))
+        path = catalogs.catalog_path(translations, babel_locale(language.code, language.fallback))
         catalog = catalogs.read_catalog(path, locale=path.parent.parent.name) if path.exists() else None
         counted = catalogs.counts(template, catalog)
         result.append(
