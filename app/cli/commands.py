@@ -13,9 +13,10 @@ from app import __version__, fsutil, settings
 from app.bundle import read as bundle
 from app.bundle.build import build_bundle
 from app.bundle.schema import seal_meta
-from app.cli.bundle import bundle_group, export_static_command, keys, publish_command, sync_command
+from app.cli.bundle import bundle_group, export_static_command, publish_command, sync_command
 from app.cli.console import DEFAULT_CONTENT, count, fail
 from app.cli.i18n import i18n
+from app.cli.keys import keys
 from app.cli.root import root_group
 from app.content.load import Content, load_content
 from app.distribution import signing

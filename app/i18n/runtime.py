@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, g
 from flask_babel import Babel, Domain
 
+from app import fsutil
 from app.i18n import pseudo
 
 babel = Babel()
@@ -93,11 +94,8 @@ def compile_catalogs(source: Path, target: Path) -> list[str]:
         try:
             with po.open("rb") as f:
                 catalog = read_po(f, abort_invalid=True)
-            mo.parent.mkdir(parents=True, exist_ok=True)
-            tmp = mo.with_suffix(".tmp")
-            with tmp.open("wb") as f:
+            with fsutil.atomic_file(mo) as f:
                 write_mo(f, catalog, use_fuzzy=False)
-            tmp.replace(mo)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never fatal
             problems.append(f"{po}: cannot compile catalog: {exc}")
     return problems

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from pathlib import Path
 
+from app import fsutil
 from app.content.load import Article, Content
 
 _FIELD = re.compile(r"^translation_of:.*$", re.MULTILINE)
@@ -35,7 +35,7 @@ def stamp(content: Content, path: Path) -> str:
     front, rest = text[:end], text[end:]
     line = f"translation_of: {source.source_hash}"
     front = _FIELD.sub(line, front, count=1) if _FIELD.search(front) else f"{front}\n{line}"
-    path.write_text(front + rest, encoding="utf-8")
+    fsutil.atomic_write(path, (front + rest).encode("utf-8"))
     return source.source_hash
 
 
@@ -122,17 +122,10 @@ def _to_translate(source: Article) -> str:
 def _write(files: dict[str, str], output: Path) -> None:
     if output.suffix != ".zip":
         for name, text in files.items():
-            (output / name).parent.mkdir(parents=True, exist_ok=True)
-            (output / name).write_text(text, encoding="utf-8")
+            fsutil.atomic_write(output / name, text.encode("utf-8"))
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, text in files.items():
-                # A fixed date: the same articles always give the same zip.
-                zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"),
-                            compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
-        tmp.replace(output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with fsutil.atomic_file(output) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            # A fixed date: the same articles always give the same zip.
+            zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"),
+                        compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
