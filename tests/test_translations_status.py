@@ -53,7 +53,8 @@ def test_status_counts_interface_articles_and_glossary_per_language(content_dir)
     assert list(languages) == ["ar", "fa", "fr", "es", "uk"] and report["source_language"] == "en"
     fr = languages["fr"]
     assert fr["interface"] == {"catalog": str(ROOT / "translations/fr/LC_MESSAGES/messages.po"),
-                               "total": STRINGS, "translated": STRINGS, "fuzzy": 0, "missing": 0}  # fmt: skip
+                               "total": STRINGS, "translated": STRINGS, "fuzzy": 0, "missing": 0,
+                               "machine": True}  # fmt: skip
     assert fr["articles"]["total"] == 10 and fr["articles"]["up_to_date"] == 2 and fr["articles"]["missing"] == 8
     assert fr["articles"]["machine"] == 1 and fr["articles"]["unreviewed"] == 0
     assert "money-2" in fr["articles"]["missing_ids"] and fr["articles"]["outdated_ids"] == []
@@ -194,3 +195,35 @@ def test_export_with_nothing_to_do_writes_nothing(content_dir, tmp_path):
     result = run("export", "ar", str(tmp_path / "ar.zip"), "--content", str(content_dir), "--only", "outdated")
     assert result.exit_code == 0 and "nothing to export" in result.output
     assert not (tmp_path / "ar.zip").exists()
+
+
+def test_status_separates_reviewed_from_unreviewed_and_machine_made(content_dir, tmp_path):
+    # The finding of issue #16: "99.4 % complete" while every translation was unreviewed machine output.
+    write_translation(content_dir, "fr", "money-1", title="Argent", body="Texte.", translation_status="reviewed")
+    write_translation(content_dir, "fr", "money-2", title="Argent 2", body="Texte.", translation_status="unreviewed")
+    total = STRINGS + 11
+    code, report = status_json(content_dir)
+    fr = by_code(report)["fr"]
+    # The shipped catalogs say "Last-Translator: Waypost machine translation"; rights-1 is machine-made.
+    assert fr["interface"]["machine"] is True
+    assert (fr["reviewed"], fr["unreviewed"], fr["machine"]) == (
+        round(100 / total, 1),
+        round(100 / total, 1),
+        round(100 * (STRINGS + 1) / total, 1),
+    )
+    assert fr["complete"] == round(100 * (STRINGS + 3) / total, 1)
+    table = run("status", "--content", str(content_dir), "--fail-under-reviewed", "50")
+    assert table.exit_code == 1
+    assert table.output.splitlines()[1].endswith("complete reviewed  machine")
+    assert f"fr ({round(100 / total, 1):g}%, {round(100 * (STRINGS + 1) / total, 1):g}% machine-made)" in table.output
+
+    # A person takes the catalog over in Poedit: its strings now count as a person's.
+    translations = tmp_path / "translations"
+    shutil.copytree(ROOT / "translations", translations, ignore=shutil.ignore_patterns("*.mo"))
+    po = translations / "fr/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace("Last-Translator: Waypost machine translation",
+                                                         "Last-Translator: Amina <amina@example.org>"))  # fmt: skip
+    _, report = status_json(content_dir, "--translations", str(translations))
+    fr = by_code(report)["fr"]
+    assert fr["interface"]["machine"] is False
+    assert fr["reviewed"] == round(100 * (STRINGS + 1) / total, 1) and fr["machine"] == round(100 / total, 1)

@@ -138,6 +138,16 @@ def counts(template: Catalog, catalog: Catalog | None) -> Counts:
     return Counts(translated, fuzzy, missing)
 
 
+# What the Last-Translator header of a machine-translated catalog says; Poedit
+# and Weblate put the person's name there once a person saves it.
+MACHINE_TRANSLATOR = "machine translation"
+
+
+def machine_made(catalog: Catalog) -> bool:
+    """Return whether a catalog's translations were made by machine, as its Last-Translator header says."""
+    return MACHINE_TRANSLATOR in (catalog.last_translator or "").lower()
+
+
 def messages(catalog: Catalog) -> list[Message]:
     """Return a catalog's messages, without its header."""
     return [m for m in catalog if m.id]
