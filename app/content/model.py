@@ -81,6 +81,11 @@ class Article:
     def source_hash(self) -> str:
         return article_hash(self.title, self.summary, self.body)
 
+    @property
+    def source_text(self) -> str:
+        """Return the text the source hash is taken over: title, summary and body lines."""
+        return hashed_text(self.title, self.summary, self.body)
+
 
 @dataclass
 class Term:
@@ -157,8 +162,13 @@ class Content:
 
 def article_hash(title: str, summary: str, body: str) -> str:
     """Return the source hash of an article's text, as translations record it."""
+    return short_hash(hashed_text(title, summary, body))
+
+
+def hashed_text(title: str, summary: str, body: str) -> str:
+    """Return an article's text as its source hash sees it: trimmed title, summary and body lines."""
     lines = [line.rstrip() for line in body.strip().splitlines()]
-    return short_hash("\n".join([title.strip(), summary.strip(), *lines]))
+    return "\n".join([title.strip(), summary.strip(), *lines])
 
 
 def short_hash(text: str) -> str:

@@ -138,7 +138,6 @@ def status(content: Content, translations: Path) -> list[LanguageStatus]:
     from app.i18n.runtime import babel_locale
 
     template = catalogs.read_catalog(Path(translations) / catalogs.TEMPLATE)
-    source = content.source_language
     result = []
     for language in content.languages[1:]:
         path = catalogs.catalog_path(translations, babel_locale(language.code, language.fallback))
@@ -153,10 +152,7 @@ def status(content: Content, translations: Path) -> list[LanguageStatus]:
                     str(path), counted.total, counted.translated, counted.fuzzy, counted.missing, machine
                 ),
                 articles=articles_status(content, language.code),
-                glossary=_area(
-                    {t.id: t.source_hash for t in content.terms if t.lang == source},
-                    {t.id: t for t in content.terms if t.lang == language.code},
-                ),
+                glossary=glossary_status(content, language.code),
             )
         )
     return result
@@ -168,6 +164,15 @@ def articles_status(content: Content, lang: str) -> Area:
     return _area(
         {a.slug: a.source_hash for a in content.articles if a.lang == source},
         {a.slug: a for a in content.articles if a.lang == lang},
+    )
+
+
+def glossary_status(content: Content, lang: str) -> Area:
+    """Return which source glossary entries are translated into lang, up to date or not."""
+    source = content.source_language
+    return _area(
+        {t.id: t.source_hash for t in content.terms if t.lang == source},
+        {t.id: t for t in content.terms if t.lang == lang},
     )
 
 
