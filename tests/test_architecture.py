@@ -91,3 +91,36 @@ def test_the_keys_commands_keep_their_names_after_the_move():
     assert [line.split()[0] for line in result.output.split("Commands:")[1].strip().splitlines()] == [
         "list", "new", "revoke", "trust",
     ]  # fmt: skip
+
+
+def _definitions(pattern: str) -> list[str]:
+    return [f"{p.relative_to(ROOT)}" for p in sorted((ROOT / "app").rglob("*.py")) if pattern in p.read_text("utf-8")]
+
+
+@pytest.mark.parametrize("definition", ["def _language(", "def language(code", "def language(self", "class ManifestSchema(",
+                                        "class SourceSchema(", "class WebManifestSchema("])  # fmt: skip
+def test_each_lookup_and_schema_is_defined_once(definition):
+    assert len(_definitions(definition)) <= 1, _definitions(definition)
+
+
+def test_topics_are_found_through_one_lookup(bundle_path, connect):
+    from app.bundle import read
+
+    conn = connect(bundle_path)
+    every = read.topics(conn, "fr", "en")
+    assert [read.topic(conn, "fr", "en", t["slug"]) for t in every] == every
+    assert read.topic(conn, "fr", "en", "no-such-topic") is None
+    assert read.topic(conn, "fr", "en", "' OR 1=1 --") is None
+    # No module scans the list of topics for one any more.
+    assert _definitions('t["slug"] == ') == []
+
+
+@pytest.mark.parametrize("url", ["/fr/no-such-topic/", "/fr/no-such-topic/pack.html", "/fr/no-such-topic/offline.json",
+                                 "/fr/%00/", "/fr/rights/no-such-article"])  # fmt: skip
+def test_an_unknown_topic_is_a_404_page_everywhere(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_an_article_under_another_topic_still_redirects_to_its_own(client):
+    response = client.get("/fr/money/rights-1")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/fr/rights/rights-1")

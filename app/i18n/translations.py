@@ -121,7 +121,8 @@ def export(content: Content, lang: str, output: Path, only: str = "all-needed") 
     from app.i18n.status import articles_status
 
     codes = [language.code for language in content.languages]
-    if lang not in codes[1:]:
+    target = content.language(lang)
+    if target is None or lang == codes[0]:
         raise ValueError(f"'{lang}' is not a translated language in languages.yaml ({', '.join(codes[1:])})")
     if only not in EXPORT_KINDS:
         raise ValueError(f"'{only}' is not one of: {', '.join(EXPORT_KINDS)}")
@@ -149,7 +150,7 @@ def export(content: Content, lang: str, output: Path, only: str = "all-needed") 
     files.update(_glossary_files(content, lang))
     pad = " " * (len(f"articles/{lang}/") + 2)
     readme = _README.format(
-        name=next(x.name for x in content.languages if x.code == lang), lang=lang, pad=pad,
+        name=target.name, lang=lang, pad=pad,
         source_note=_source_note(source_lang, pad, outdated, unkept), pad2=" " * (len(pad) - len("glossary/")),
         glossary_note=_glossary_note(content, lang, pad),
         summary=f"{len(missing)} missing and {len(outdated)} out-of-date articles.",
