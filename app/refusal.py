@@ -44,6 +44,13 @@ class VerifyError(Exception):
         self.kind = kind
 
 
+def kiosk_hint(exc: Exception) -> str:
+    """Return what a kiosk's operator can do about a refusal, as a clause to add to its message ("" if nothing)."""
+    if getattr(exc, "kind", None) == Refusal.UNKNOWN_KEY:
+        return "; if it is your publisher's key, get their current root.json and run `waypost keys trust root.json`"
+    return ""
+
+
 def printable(text: object, limit: int = 80) -> str:
     """Return text safe to print on a terminal or a page: no control or escape characters, bounded."""
     return "".join(c if c.isprintable() else "?" for c in str(text))[:limit]

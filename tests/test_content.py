@@ -323,3 +323,83 @@ def test_french_spacing_ignores_addresses_link_targets_code_and_correct_text(con
     assert found == [
         f"{path}:16: warning: French spacing: an ordinary space before '!'; use a narrow no-break space (U+202F)"
     ]
+
+
+def test_check_lists_every_problem_of_a_file_in_one_pass(content_dir):
+    # The finding of issue #16: a bad date and an http:// source used to hide
+    # the unknown topic, the bad links, the raw HTML and review_by before updated.
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "topic: money", "topic: cooking")
+    replace_in(path, "review_by: 2099-11-01", "review_by: 2026-10-01")
+    replace_in(path, "url: https://help.unhcr.org/money/", "url: http://help.unhcr.org/money/")
+    replace_in(path, "checked: unverified", "checked: 2026-02-30")
+    replace_in(path, "Keep a copy", "<b>Keep</b> a copy")
+    replace_in(path, "(glossary:passport)", "(glossary:nope)")
+    replace_in(path, "(article:money-2)", "(article:no-such)")
+    result = CliRunner().invoke(main, ["check", str(content_dir)])
+    assert result.exit_code == 1
+    found = [
+        line.removeprefix(f"{path}:")
+        for line in result.output.splitlines()
+        if line.startswith(f"{path}:") and "warning:" not in line
+    ]
+    assert found == [
+        "3: unknown topic 'cooking' (topics.yaml lists digital-safety, emergencies, legal-routes, money, rights)",
+        "7: review_by must be later than updated",
+        "10: sources.0.url: must be an https:// address",
+        "11: sources.0.checked: must be 'unverified' or a date YYYY-MM-DD",
+        "14: raw HTML is not allowed; write Markdown instead",
+        "22: link to a glossary entry that does not exist: glossary:nope",
+        "22: link to an article that does not exist: article:no-such",
+    ], result.output
+    assert "7 errors" in result.output
+
+
+def test_a_bad_date_still_lets_the_topic_and_body_be_checked_and_the_article_is_not_built(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "updated: 2026-11-01", "updated: 2026-13-01")
+    replace_in(path, "topic: money", "topic: cooking")
+    replace_in(path, "Keep a copy", "<i>Keep</i> a copy")
+    content = load_content(content_dir)
+    assert [(p.line, p.message.split(" (")[0]) for p in content.errors] == [
+        (3, "unknown topic 'cooking'"),
+        (6, "updated: not a valid date."),
+        (14, "raw HTML is not allowed; write Markdown instead"),
+    ]
+    # Checked, never built: a bundle and a translation export see only complete articles.
+    assert [a.slug for a in content.partial] == ["money-1"]
+    assert "money-1" not in {a.slug for a in content.articles}
+
+
+def test_front_matter_that_is_not_yaml_still_has_its_body_checked(content_dir):
+    path = content_dir / "articles/en/money-1.md"
+    replace_in(path, "title: Guide", "title: [unclosed")
+    replace_in(path, "(article:money-2)", "(http://example.org)")
+    errors = [str(p) for p in load_content(content_dir).errors]
+    assert any(e.startswith(f"{path}:5: not valid YAML") for e in errors), errors
+    assert f"{path}:22: link must use https://: http://example.org" in errors
+    # Links to it from other articles are not reported a second time.
+    assert len(errors) == 2, errors
+
+
+def test_one_bad_glossary_entry_leaves_the_others_linkable(content_dir):
+    glossary = content_dir / "glossary/en.yaml"
+    glossary.write_text(glossary.read_text() + "  - id: visa\n    term: ''\n    definition: A permit.\n")
+    errors = [str(p) for p in load_content(content_dir).errors]
+    assert errors == [f"{glossary}:6: terms.1.term: must not be empty"]
+    replace_in(content_dir / "articles/en/money-1.md", "(glossary:passport)", "(glossary:visa)")
+    assert [str(p) for p in load_content(content_dir).errors] == errors
+
+
+def test_plural_and_fallback_are_only_for_languages_cldr_lacks(content_dir):
+    languages = content_dir / "languages.yaml"
+    replace_in(languages, "- code: fr\n", "- code: fr\n  fallback: fr-ca\n")
+    languages.write_text(languages.read_text() + "- code: prs\n  name: دری\n  dir: rtl\n  fallback: fa-af\n"
+                         "  plural: nplurals=2; plural=(n > 1);\n- code: xq\n  name: X\n  dir: ltr\n"
+                         '  plural: "nplurals=2; plural=(n > 1 ? 2 : 0);"\n  fallback: zz\n')  # fmt: skip
+    errors = [str(p).split(": ", 1)[1] for p in load_content(content_dir).errors]
+    assert errors == [
+        "'fallback' is only for a language Babel's CLDR data lacks; CLDR has 'fr', so remove it",
+        "plural: '(n > 1 ? 2 : 0)' picks forms [0, 2], but nplurals=2",
+        "fallback: 'zz' is not a locale that Babel's CLDR data knows",
+    ], errors

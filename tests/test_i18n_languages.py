@@ -93,7 +93,7 @@ def test_a_half_added_language_is_completed(project):
         ("zz", "'zz' is not a language that Babel's CLDR data knows"),
         ("en", "'en' is the source language"),
         ("fr", "'fr' is set up already"),
-        ("Not a code!", "is not a language that Babel's CLDR data knows"),
+        ("Not a code!", "is not a language code"),
     ],
 )
 def test_a_code_that_cannot_be_added_gives_one_clear_line_and_changes_nothing(project, code, message):
@@ -104,3 +104,105 @@ def test_a_code_that_cannot_be_added_gives_one_clear_line_and_changes_nothing(pr
     assert message in result.output and result.output.count("error: ") == 1 and "Traceback" not in result.output
     assert (project["content"] / "languages.yaml").read_text() == before
     assert sorted(project["translations"].rglob("*.po")) == catalogs
+
+
+def serve(project, tmp_path):
+    compiled = CliRunner().invoke(main, ["i18n", "compile", "--translations", str(project["translations"])])
+    assert compiled.exit_code == 0, compiled.output
+    content = load_content(project["content"])
+    assert content.errors == [], content.errors
+    build_bundle(content, tmp_path / "new.bundle")
+    return create_app({"TESTING": True, "BUNDLE": str(tmp_path / "new.bundle"),
+                       "TRANSLATIONS_DIR": str(project["translations"])}).test_client()  # fmt: skip
+
+
+def test_a_language_cldr_lacks_is_added_with_its_plural_rule_and_fallback(project, tmp_path):
+    result = add(project, "prs", "--name", "دری", "--dir", "rtl",
+                 "--plural", "nplurals=2; plural=(n != 1);", "--fallback", "fa")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        (project["content"] / "languages.yaml")
+        .read_text(encoding="utf-8")
+        .endswith("- code: prs\n  name: دری\n  dir: rtl\n  plural: nplurals=2; plural=(n != 1);\n  fallback: fa\n")
+    )
+    # The gettext name of a variety (as sr@latin): the fallback's data, the language's own catalog.
+    po = project["translations"] / "fa@prs/LC_MESSAGES/messages.po"
+    assert "Plural-Forms: nplurals=2; plural=(n != 1);" in po.read_text(encoding="utf-8")
+    assert not [p for p in check(project["translations"]) if p.path == po]  # not warned for differing from fa
+    assert (project["content"] / "articles/prs").is_dir()
+    po.write_text(po.read_text(encoding="utf-8").replace(
+        'msgid "Skip to main content"\nmsgstr ""', 'msgid "Skip to main content"\nmsgstr "رفتن به متن اصلی"'))  # fmt: skip
+    page = serve(project, tmp_path).get("/prs/money/money-1").get_data(as_text=True)
+    assert '<html lang="prs" dir="rtl">' in page and "رفتن به متن اصلی" in page
+    # Dates as the fallback writes them: Persian (Iran)'s month name, not English or Afghan Persian's.
+    assert "1 نوامبر 2026" in page and "November" not in page
+
+
+def test_without_a_fallback_cldr_s_own_approximation_is_used(project, tmp_path):
+    # CLDR's language aliases map prs to fa_AF: Persian as written in Afghanistan.
+    result = add(project, "prs", "--name", "دری", "--dir", "rtl")
+    assert result.exit_code == 0, result.output
+    assert "  fallback: fa-af\n" in (project["content"] / "languages.yaml").read_text(encoding="utf-8")
+    assert "plural=(n > 1);" in (project["translations"] / "fa_AF@prs/LC_MESSAGES/messages.po").read_text()
+    assert "1 نومبر 2026" in serve(project, tmp_path).get("/prs/money/money-1").get_data(as_text=True)
+
+
+def test_the_plural_rule_given_is_the_one_the_pages_use(project, tmp_path):
+    # A made-up language with a dual: two articles take the second of three forms.
+    result = add(project, "xq", "--name", "Dualish", "--dir", "ltr",
+                 "--plural", "nplurals=3; plural=(n==1 ? 0 : n==2 ? 1 : 2);")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    po = project["translations"] / "en@xq/LC_MESSAGES/messages.po"
+    text = po.read_text(encoding="utf-8")
+    old = 'msgid "%(num)d article"\nmsgid_plural "%(num)d articles"\nmsgstr[0] ""\nmsgstr[1] ""\nmsgstr[2] ""'
+    assert old in text
+    po.write_text(text.replace(old, old.replace('[0] ""', '[0] "%(num)d one"').replace('[1] ""', '[1] "%(num)d two"')
+                               .replace('[2] ""', '[2] "%(num)d many"')))  # fmt: skip
+    home = serve(project, tmp_path).get("/xq/").get_data(as_text=True)
+    assert '<p class="count">2 two</p>' in home
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["deu"], "'deu' is an old or three-letter code; CLDR and browsers use 'de': run `waypost i18n add de`"),
+        (["ger"], "CLDR and browsers use 'de'"),
+        (["iw"], "CLDR and browsers use 'he'"),
+        (
+            ["De_de"],
+            "'De_de' is not written as Waypost writes language codes (lower case, '-' between parts): "
+            "did you mean 'de' or 'de-de'?",
+        ),  # fmt: skip
+        (["pt_BR"], "did you mean 'pt' or 'pt-br'?"),
+        (["DEU"], "did you mean 'de'?"),
+        (["Not a code!"], "is not a language code: write it as in web addresses"),
+        (["xq", "--name", "X", "--dir", "ltr"], "'xq' needs a plural rule: give --plural"),
+        (
+            ["xq", "--name", "X", "--dir", "ltr", "--plural", "nplurals=2; plural=(n > 1 ? 2 : 0);"],
+            "picks forms [0, 2], but nplurals=2",
+        ),  # fmt: skip
+        (
+            ["xq", "--name", "X", "--dir", "ltr", "--fallback", "zz"],
+            "'zz' is not a locale that Babel's CLDR data knows",
+        ),
+        (["de", "--fallback", "fr"], "leave out --plural and --fallback"),
+    ],
+)
+def test_a_code_with_a_better_form_is_refused_with_it(project, args, message):
+    before = (project["content"] / "languages.yaml").read_text()
+    folders = sorted(project["translations"].iterdir())
+    result = add(project, *args)
+    assert result.exit_code == 1
+    assert message in result.output and result.output.count("error: ") == 1, result.output
+    assert (project["content"] / "languages.yaml").read_text() == before
+    assert sorted(project["translations"].iterdir()) == folders
+    assert not (project["content"] / "articles" / args[0]).exists()
+
+
+def test_adding_a_language_creates_its_content_folder(project):
+    assert not (project["content"] / "articles/ps").exists()
+    result = add(project, "ps")
+    assert result.exit_code == 0, result.output
+    assert (project["content"] / "articles/ps").is_dir() and "articles/ps/: the translated articles go here" in (
+        result.output
+    )

@@ -261,7 +261,8 @@ def test_the_command_shows_what_it_downloads_and_one_line_on_failure(
     nowhere = CliRunner().invoke(main, ["sync", str(tmp_path / "no-such-folder")])
     assert nowhere.exit_code == 1
     assert nowhere.output.strip().splitlines() == [
-        f"error: not updated: {tmp_path / 'no-such-folder'} is neither a web address nor a folder"
+        f"error: not updated: {tmp_path / 'no-such-folder'} does not exist: give the hub's web address "
+        "(https://...) or the folder `waypost publish` wrote"
     ]
 
 

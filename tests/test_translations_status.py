@@ -53,7 +53,8 @@ def test_status_counts_interface_articles_and_glossary_per_language(content_dir)
     assert list(languages) == ["ar", "fa", "fr", "es", "uk"] and report["source_language"] == "en"
     fr = languages["fr"]
     assert fr["interface"] == {"catalog": str(ROOT / "translations/fr/LC_MESSAGES/messages.po"),
-                               "total": STRINGS, "translated": STRINGS, "fuzzy": 0, "missing": 0}  # fmt: skip
+                               "total": STRINGS, "translated": STRINGS, "fuzzy": 0, "missing": 0,
+                               "machine": True}  # fmt: skip
     assert fr["articles"]["total"] == 10 and fr["articles"]["up_to_date"] == 2 and fr["articles"]["missing"] == 8
     assert fr["articles"]["machine"] == 1 and fr["articles"]["unreviewed"] == 0
     assert "money-2" in fr["articles"]["missing_ids"] and fr["articles"]["outdated_ids"] == []
@@ -138,7 +139,9 @@ def test_export_to_a_zip_gives_missing_articles_ready_to_translate_and_outdated_
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         files = {name: zf.read(name).decode("utf-8") for name in names}
-    assert names[0] == "README.txt" and len(names) == 1 + 9 + 2
+    # README, 9 missing, 1 outdated with its source, the glossary; no diff: the fixture was never stamped.
+    assert names[0] == "README.txt" and len(names) == 1 + 9 + 2 + 1 and "glossary/en.yaml" in names
+    assert "No earlier text was kept for rights-1" in files["README.txt"]
     assert files["articles/fr/rights-1.md"] == (content_dir / "articles/fr/rights-1.md").read_text()
     assert files["en/rights-1.md"] == (content_dir / SOURCE).read_text()
     todo = files["articles/fr/money-1.md"]
@@ -194,3 +197,72 @@ def test_export_with_nothing_to_do_writes_nothing(content_dir, tmp_path):
     result = run("export", "ar", str(tmp_path / "ar.zip"), "--content", str(content_dir), "--only", "outdated")
     assert result.exit_code == 0 and "nothing to export" in result.output
     assert not (tmp_path / "ar.zip").exists()
+
+
+def test_status_separates_reviewed_from_unreviewed_and_machine_made(content_dir, tmp_path):
+    # The finding of issue #16: "99.4 % complete" while every translation was unreviewed machine output.
+    write_translation(content_dir, "fr", "money-1", title="Argent", body="Texte.", translation_status="reviewed")
+    write_translation(content_dir, "fr", "money-2", title="Argent 2", body="Texte.", translation_status="unreviewed")
+    total = STRINGS + 11
+    code, report = status_json(content_dir)
+    fr = by_code(report)["fr"]
+    # The shipped catalogs say "Last-Translator: Waypost machine translation"; rights-1 is machine-made.
+    assert fr["interface"]["machine"] is True
+    assert (fr["reviewed"], fr["unreviewed"], fr["machine"]) == (
+        round(100 / total, 1),
+        round(100 / total, 1),
+        round(100 * (STRINGS + 1) / total, 1),
+    )
+    assert fr["complete"] == round(100 * (STRINGS + 3) / total, 1)
+    table = run("status", "--content", str(content_dir), "--fail-under-reviewed", "50")
+    assert table.exit_code == 1
+    assert table.output.splitlines()[1].endswith("complete reviewed  machine")
+    assert f"fr ({round(100 / total, 1):g}%, {round(100 * (STRINGS + 1) / total, 1):g}% machine-made)" in table.output
+
+    # A person takes the catalog over in Poedit: its strings now count as a person's.
+    translations = tmp_path / "translations"
+    shutil.copytree(ROOT / "translations", translations, ignore=shutil.ignore_patterns("*.mo"))
+    po = translations / "fr/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace("Last-Translator: Waypost machine translation",
+                                                         "Last-Translator: Amina <amina@example.org>"))  # fmt: skip
+    _, report = status_json(content_dir, "--translations", str(translations))
+    fr = by_code(report)["fr"]
+    assert fr["interface"]["machine"] is False
+    assert fr["reviewed"] == round(100 * (STRINGS + 1) / total, 1) and fr["machine"] == round(100 / total, 1)
+
+
+def test_export_gives_the_glossary_and_what_changed_in_english_since_the_stamp(content_dir, tmp_path):
+    translation = content_dir / "articles/fr/rights-1.md"
+    assert run("stamp", str(translation), "--content", str(content_dir)).exit_code == 0
+    source = next(a for a in load_content(content_dir).articles if a.lang == "en" and a.slug == "rights-1")
+    kept = content_dir / "history" / f"{source.source_hash}.txt"
+    assert kept.read_text(encoding="utf-8") == source.source_text + "\n"  # the very text the hash is over
+    edit_source(content_dir)
+    result = run("export", "fr", str(tmp_path / "fr.zip"), "--content", str(content_dir), "--only", "outdated")
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "fr.zip") as zf:
+        files = {name: zf.read(name).decode("utf-8") for name in zf.namelist()}
+    assert sorted(files) == ["README.txt", "articles/fr/rights-1.md", "en/rights-1.diff", "en/rights-1.md",
+                             "glossary/en.yaml"]  # fmt: skip
+    diff = files["en/rights-1.diff"].splitlines()
+    assert diff[0] == f"--- en/rights-1 as translated ({source.source_hash})"
+    assert "-Keep a copy of every paper you sign. Ask for one if nobody offers it." in diff
+    assert "+Always keep a copy of every paper you sign. Ask for one if nobody offers it." in diff
+    assert sum(line.startswith(("-", "+")) for line in diff[2:]) == 2  # only the changed line
+    assert files["glossary/en.yaml"] == (content_dir / "glossary/en.yaml").read_text(encoding="utf-8")
+    readme = files["README.txt"]
+    assert "SLUG.diff what changed in it" in readme and "use its terms in [...](glossary:ID) links" in readme
+    assert "Also to translate in glossary/fr.yaml (missing or changed in the source):" in readme
+    assert "passport." in readme and "No earlier text was kept" not in readme
+
+
+def test_a_kept_source_text_that_was_altered_is_not_used_for_the_diff(content_dir, tmp_path):
+    translation = content_dir / "articles/ar/rights-1.md"
+    assert run("stamp", str(translation), "--content", str(content_dir)).exit_code == 0
+    (kept,) = (content_dir / "history").iterdir()
+    kept.write_text("Someone else's text\n", encoding="utf-8")
+    edit_source(content_dir)
+    out = tmp_path / "ar-folder"
+    assert run("export", "ar", str(out), "--content", str(content_dir), "--only", "outdated").exit_code == 0
+    assert not (out / "en/rights-1.diff").exists()
+    assert "No earlier text was kept for rights-1" in (out / "README.txt").read_text(encoding="utf-8")

@@ -59,7 +59,7 @@ def bundle_rows(content: Content) -> Rows:
             {"key": "source_language", "value": content.source_language},
         ],
         "languages": [
-            {"code": lang.code, "name": lang.name, "dir": lang.dir, "position": i}
+            {"code": lang.code, "name": lang.name, "dir": lang.dir, "position": i, "fallback": lang.fallback or ""}
             for i, lang in enumerate(content.languages)
         ],
         "topics": [

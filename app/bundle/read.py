@@ -85,12 +85,22 @@ def meta(conn: sqlite3.Connection) -> dict[str, str]:
 
 def languages(conn: sqlite3.Connection) -> list[dict[str, str]]:
     """Return the bundle's languages in switcher order; the first is the source."""
-    rows = conn.execute("SELECT code, name, dir FROM languages ORDER BY position")
+    rows = conn.execute("SELECT code, name, dir, fallback FROM languages ORDER BY position")
     return [dict(row) for row in rows]
 
 
 def topics(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, Any]]:
     """Return every topic with its name and description in lang (or the source)."""
+    return _topics(conn, lang, source, None)
+
+
+def topic(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict[str, Any] | None:
+    """Return one topic as `topics` does, or None when the bundle has no topic with that slug."""
+    found = _topics(conn, lang, source, slug)
+    return found[0] if found else None
+
+
+def _topics(conn: sqlite3.Connection, lang: str, source: str, slug: str | None) -> list[dict[str, Any]]:
     rows = conn.execute(
         """
         SELECT t.slug,
@@ -102,9 +112,10 @@ def topics(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, A
         FROM topics t
         JOIN topic_names s ON s.topic = t.slug AND s.lang = :source
         LEFT JOIN topic_names l ON l.topic = t.slug AND l.lang = :lang
+        WHERE :slug IS NULL OR t.slug = :slug
         ORDER BY t.position
         """,
-        {"lang": lang, "source": source},
+        {"lang": lang, "source": source, "slug": slug},
     )
     return _rows(rows)
 

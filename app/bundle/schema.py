@@ -34,7 +34,8 @@ APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
 # Every table and its columns, in the order they are written.
 TABLES: dict[str, dict[str, type]] = {
     "meta": {"key": str, "value": str},
-    "languages": {"code": str, "name": str, "dir": str, "position": int},
+    # fallback: the CLDR locale for dates and numbers of a language CLDR lacks ("" for the others).
+    "languages": {"code": str, "name": str, "dir": str, "position": int, "fallback": str},
     "topics": {"slug": str, "position": int, "sensitive": int},
     "topic_names": {"topic": str, "lang": str, "name": str, "description": str},
     "articles": {

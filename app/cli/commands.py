@@ -13,9 +13,10 @@ from app import __version__, fsutil, settings
 from app.bundle import read as bundle
 from app.bundle.build import build_bundle
 from app.bundle.schema import seal_meta
-from app.cli.bundle import bundle_group, export_static_command, keys, publish_command, sync_command
-from app.cli.console import DEFAULT_CONTENT, fail
+from app.cli.bundle import bundle_group, export_static_command, publish_command, sync_command
+from app.cli.console import DEFAULT_CONTENT, count, fail
 from app.cli.i18n import i18n
+from app.cli.keys import keys
 from app.cli.root import root_group
 from app.content.load import Content, load_content
 from app.distribution import signing
@@ -32,7 +33,7 @@ def report(content: Content) -> None:
         click.echo("language  articles  glossary")
         for code, (articles, terms) in counts.items():
             click.echo(f"{code:<9} {articles:>8}  {terms:>8}")
-    click.echo(f"{len(content.errors)} errors, {len(content.warnings)} warnings")
+    click.echo(f"{count(len(content.errors), 'error')}, {count(len(content.warnings), 'warning')}")
 
 
 @click.group()
@@ -117,7 +118,7 @@ def build(
     content = load_content(content_dir)
     report(content)
     if content.errors:
-        fail(f"not built: fix the {len(content.errors)} errors above")
+        fail(f"not built: fix the {count(len(content.errors), 'error')} above")
     target = fsutil.temp_path(output, "unsigned") if seal else output
     try:
         with click.progressbar(length=len(content.articles), label="Writing articles") as bar:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.console import DEFAULT_CONTENT, DEFAULT_TRANSLATIONS, fail
+from app.cli.console import DEFAULT_CONTENT, DEFAULT_TRANSLATIONS, count, fail
 from app.content.load import load_content
 
 translations_option = click.option(
@@ -100,37 +100,47 @@ def i18n_check(translations: Path) -> None:
         click.secho(str(problem), fg="yellow" if problem.warning else "red", err=True)
     errors = [p for p in problems if not p.warning]
     if errors:
-        fail(f"{len(errors)} catalog errors: until they are fixed, readers see wrong or English text")
-    click.echo(f"catalogs in {translations}: 0 errors, {len(problems)} warnings")
+        fail(f"{count(len(errors), 'catalog error')}: until they are fixed, readers see wrong or English text")
+    click.echo(f"catalogs in {translations}: 0 errors, {count(len(problems), 'warning')}")
 
 
 @i18n.command("add")
 @click.argument("lang")
 @click.option("--name", help="The language's own name for itself [default: from CLDR].")
 @click.option("--dir", "direction", type=click.Choice(["ltr", "rtl"]), help="Writing direction [default: from CLDR].")
+@click.option("--plural", metavar="RULE",
+              help='For a language CLDR lacks: its plural rule, e.g. "nplurals=2; plural=(n != 1);".')  # fmt: skip
+@click.option("--fallback", metavar="LOCALE",
+              help="For a language CLDR lacks: the CLDR locale whose dates and numbers (and plural rule, "
+              "without --plural) it uses, e.g. fa-af.")  # fmt: skip
 @content_option
 @translations_option
-def i18n_add(lang: str, name: str | None, direction: str | None, content_dir: Path, translations: Path) -> None:
-    """Add a language: list it in languages.yaml and create its interface catalog.
+def i18n_add(lang: str, name: str | None, direction: str | None, plural: str | None, fallback: str | None,
+             content_dir: Path, translations: Path) -> None:  # fmt: skip
+    """Add a language: list it in languages.yaml, create its interface catalog and its content folder.
 
-    LANG is the code used in web addresses, such as ps or pt-br. The endonym
-    and the writing direction come from CLDR unless given.
+    LANG is the code used in web addresses, such as ps or pt-br. The endonym,
+    the writing direction and the plural rule come from CLDR. A language CLDR
+    lacks needs --name and --dir, and --plural or --fallback (or both).
 
     \b
     Example:
       waypost i18n add ps
-      waypost i18n add prs --name دری --dir rtl
+      waypost i18n add prs --name دری --dir rtl --fallback fa-af --plural "nplurals=2; plural=(n != 1);"
     """
     from app.i18n.languages import add_language
 
     try:
-        added = add_language(content_dir, translations, lang, name, direction)
+        added = add_language(content_dir, translations, lang, name, direction, plural, fallback)
     except ValueError as exc:
         fail(str(exc))
     if added.configured:
-        click.echo(f"{content_dir / 'languages.yaml'}: added {added.code} ({added.name}, {added.dir})")
+        extra = "".join(f", {key} {value}" for key, value in (("plural rule", added.plural),
+                        ("dates and numbers as", added.fallback)) if value)  # fmt: skip
+        click.echo(f"{content_dir / 'languages.yaml'}: added {added.code} ({added.name}, {added.dir}{extra})")
     if added.created_catalog:
         click.echo(f"{added.catalog}: created from messages.pot")
+    click.echo(f"{added.folder}/: the translated articles go here")
     click.echo(f"Next: translate {added.catalog} (Poedit or Weblate), then run `waypost i18n compile` and "
                "`waypost build`; the language then appears in the language switcher.")  # fmt: skip
 
@@ -142,19 +152,23 @@ def i18n_add(lang: str, name: str | None, direction: str | None, content_dir: Pa
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for dashboards.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
               help="Exit 1 if any language is less complete than this.")  # fmt: skip
+@click.option("--fail-under-reviewed", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="Exit 1 if any language has less than this reviewed by a second person.")  # fmt: skip
 def i18n_status(content_dir: Path, translations: Path, lang: str | None, as_json: bool,
-                fail_under: float | None) -> None:  # fmt: skip
+                fail_under: float | None, fail_under_reviewed: float | None) -> None:  # fmt: skip
     """Show how complete each language is: interface, articles and glossary.
 
     A language is complete to the percentage of interface strings, articles
-    and glossary entries that are translated and up to date (machine and
-    unreviewed translations count; they are listed under "unreviewed").
+    and glossary entries that are translated and up to date. "reviewed" and
+    "machine" are the parts of it checked by a second person and made by
+    machine that nobody checked; the rest is by a person, not checked yet.
 
     \b
     Example:
       waypost i18n status
       waypost i18n status --lang ar
       waypost i18n status --json --fail-under 90
+      waypost i18n status --fail-under-reviewed 50
     """
     from app.i18n import status as translation_status
 
@@ -162,7 +176,8 @@ def i18n_status(content_dir: Path, translations: Path, lang: str | None, as_json
     if not content.languages:
         fail(f"cannot read the languages of {content_dir}: run `waypost check {content_dir}`")
     if content.errors:
-        click.secho(f"warning: {content_dir} has {len(content.errors)} errors; articles that do not load count "
+        errors = count(len(content.errors), "error")
+        click.secho(f"warning: {content_dir} has {errors}; articles that do not load count "
                     "as missing (run `waypost check`)", fg="yellow", err=True)  # fmt: skip
     languages = _catalog_call(lambda: translation_status.status(content, translations))
     if lang:
@@ -178,6 +193,10 @@ def i18n_status(content_dir: Path, translations: Path, lang: str | None, as_json
     under = [s for s in languages if fail_under is not None and s.complete < fail_under]
     if under:
         fail("under " + f"{fail_under:g}%: " + ", ".join(f"{s.code} ({s.complete:g}%)" for s in under))
+    unchecked = [s for s in languages if fail_under_reviewed is not None and s.reviewed < fail_under_reviewed]
+    if unchecked:
+        fail(f"under {fail_under_reviewed:g}% reviewed: " + ", ".join(f"{s.code} ({s.reviewed:g}%, "
+             f"{s.machine:g}% machine-made)" for s in unchecked))  # fmt: skip
 
 
 @i18n.command("export")
@@ -209,7 +228,7 @@ def i18n_export(lang: str, output: Path, only: str, content_dir: Path) -> None:
         click.echo(f"nothing to export: no {'outdated or missing' if only == 'all-needed' else only} "
                    f"articles in '{lang}'")  # fmt: skip
         return
-    click.echo(f"{output}: {len(written) - 1} files and README.txt")
+    click.echo(f"{output}: {count(len(written) - 1, 'file')} and README.txt")
 
 
 @i18n.command("stamp")

@@ -10,6 +10,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from app.content.model import Article, Content
+
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote",
     "code", "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
@@ -58,7 +60,8 @@ def render(body: str, article_url: Resolver, glossary_url: Resolver) -> Rendered
         url_schemes={"https"},
         link_rel=None,
     )
-    return Rendered(html=html, text=plain_text(tokens), problems=problems)
+    # `<b>x</b>` is one mistake, not two: one message per line and kind.
+    return Rendered(html=html, text=plain_text(tokens), problems=list(dict.fromkeys(problems)))
 
 
 def _rewrite_link(
@@ -84,6 +87,34 @@ def _rewrite_link(
         problems.append((line, f"link must use https://: {href}"))
     else:
         problems.append((line, f"unknown link '{href}': use article:SLUG, glossary:ID or an https:// address"))
+
+
+def render_articles(content: Content) -> None:
+    """Render every article's body into its html and text, reporting bad links and raw HTML at their lines.
+
+    Links resolve against the source language's articles and glossary; a link
+    to one that exists but failed to load is not reported a second time.
+    """
+    source = content.source_language
+    originals = {a.slug: a for a in content.articles if a.lang == source}
+    term_ids = {t.id for t in content.terms if t.lang == source}
+
+    def article_url(slug: str) -> str | None:
+        if slug in originals:
+            return f"../{originals[slug].topic}/{slug}"
+        return "#" if slug in content.unloaded else None
+
+    def glossary_url(term: str) -> str | None:
+        if term in term_ids:
+            return f"../glossary#{term}"
+        return "#" if term in content.unloaded_terms else None
+
+    articles: list[Article] = [*content.articles, *content.partial]
+    for a in articles:
+        rendered = render(a.body, article_url, glossary_url)
+        a.html, a.text = rendered.html, rendered.text
+        for line, message in rendered.problems:
+            content.add(a.path, a.body_line + line - 1, message)
 
 
 _SENTENCE_END = ".!?:;…؟۔。"

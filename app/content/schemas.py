@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gettext
+import re
 from datetime import date
 
+from babel import Locale, UnknownLocaleError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -19,13 +22,51 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+LANGUAGE_TAG = r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$"
+_PLURAL = re.compile(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*")
+
+
+def plural_rule(value: str) -> tuple[int, str]:
+    """Return (number of forms, C expression) of a gettext plural rule, raising ValidationError if it is not one."""
+    match = _PLURAL.fullmatch(value)
+    if not match:
+        raise ValidationError('must be a gettext plural rule such as "nplurals=2; plural=(n != 1);"')
+    count, expression = int(match[1]), match[2]
+    try:
+        choose = gettext.c2py(expression)
+        forms = {choose(n) for n in range(1001)}
+    except (ValueError, SyntaxError, TypeError, ZeroDivisionError, RecursionError):
+        raise ValidationError(f"'{expression}' is not a gettext plural expression") from None
+    if not 1 <= count <= 6 or not forms <= set(range(count)):
+        raise ValidationError(f"'{expression}' picks forms {sorted(forms)}, but nplurals={count}")
+    return count, expression
+
+
+def cldr_locale(value: str) -> Locale:
+    """Return the Babel locale of a lower-case language tag (`fa-af`), raising ValidationError if CLDR lacks it."""
+    try:
+        return Locale.parse(value, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise ValidationError(f"'{value}' is not a locale that Babel's CLDR data knows") from None
+
+
+def valid_fallback(value: str) -> None:
+    """Accept a lower-case tag of a locale CLDR has data for."""
+    if not re.match(LANGUAGE_TAG, value):
+        raise ValidationError("must be a lower-case language tag such as fa-af")
+    cldr_locale(value)
+
+
 class LanguageSchema(StrictSchema):
     code = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", error="must be a lower-case language tag"),
+        required=True, validate=validate.Regexp(LANGUAGE_TAG, error="must be a lower-case language tag")
     )
     name = fields.String(required=True, validate=not_empty)
     dir = fields.String(required=True, validate=validate.OneOf(("ltr", "rtl")))
+    # Only for a language CLDR lacks (`waypost i18n add prs ...`): the plural
+    # rule of its catalog, and the CLDR locale whose dates and numbers it uses.
+    plural = fields.String(validate=plural_rule)
+    fallback = fields.String(validate=valid_fallback)
 
 
 class TopicSchema(StrictSchema):

@@ -41,7 +41,7 @@ from app.distribution import signing
 from app.distribution.envelope import key_id_field, languages_field, publisher_field, version_field
 from app.distribution.root import Root
 from app.distribution.trust import verify_bundle
-from app.refusal import VerifyError, printable
+from app.refusal import Refusal, VerifyError, printable
 
 MANIFEST = "manifest.json.br"
 TIMESTAMP = "timestamp.json"
@@ -56,7 +56,11 @@ SHA256 = validate.Regexp(r"^[0-9a-f]{64}$")
 
 
 class PublishError(Exception):
-    """A bundle that cannot be published, or a hub file that cannot be used."""
+    """A bundle that cannot be published, or a hub file that cannot be used (`kind` when a signer is refused)."""
+
+    def __init__(self, message: str, kind: Refusal | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -352,7 +356,7 @@ def _signer(
     try:
         return root.signer(key_id, role, today, publisher=publisher, languages=languages)
     except VerifyError as exc:
-        raise PublishError(f"the hub's {what} is refused: {exc}") from None
+        raise PublishError(f"the hub's {what} is refused: {exc}", exc.kind) from None
 
 
 def _load(schema: Schema, body: bytes, what: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from urllib3.util.retry import Retry
 from app import __version__, fsutil, kiosk_state
 from app.bundle import read as bundle
 from app.bundle.schema import schema_refusal
+from app.distribution.envelope import is_envelope
 from app.distribution.kiosk import (
     ImportRefused,
     Kiosk,
@@ -60,7 +61,7 @@ from app.distribution.publish import (
 )
 from app.distribution.root import MAX_ROOT_BYTES, Root
 from app.distribution.trust import BundleInfo
-from app.refusal import VerifyError, printable
+from app.refusal import VerifyError, kiosk_hint, printable
 
 # Seconds to wait for a connection, and for each read.
 TIMEOUT = (10, 30)
@@ -77,6 +78,14 @@ MAX_ROOT_STEPS = 100
 
 class SyncError(Exception):
     """A sync that stopped; the message is the one clear reason shown to the NGO."""
+
+
+def _not_a_hub(where: str, path: Path) -> str:
+    """Say why a path is no hub folder, and what to run instead when it names a bundle file."""
+    if path.is_file() and (is_envelope(path) or path.suffix in (".bundle", ".sqlite")):
+        return f"{where} is a bundle file, not a hub folder: install it with `waypost bundle import {path}`"
+    what = "does not exist" if not path.exists() else "is not a folder"
+    return f"{where} {what}: give the hub's web address (https://...) or the folder `waypost publish` wrote"
 
 
 class _CappedRetry(Retry):
@@ -113,10 +122,8 @@ class Hub:
             self.session.headers.update({"Accept-Encoding": "identity", "User-Agent": f"Waypost/{__version__}"})
         else:
             self.folder = Path(split.path if split.scheme == "file" else where)
-            if Path(where).is_file() and where.endswith(".bundle"):
-                raise SyncError(f"{where} is a bundle file, not a hub: install it with `waypost bundle import {where}`")
             if not self.folder.is_dir():
-                raise SyncError(f"{where} is neither a web address nor a folder")
+                raise SyncError(_not_a_hub(where, self.folder))
 
     def fetch(
         self, name: str, limit: int, progress: Callable[[int], None] | None = None, *, missing_ok: bool = False
@@ -281,7 +288,7 @@ def _sync(
         _check_seal(kiosk, seal, today)
         return _download_and_install(kiosk, hub, manifest, allow_downgrade, on_plan, progress), stamp["signed_at"]
     except (PublishError, VerifyError, ImportRefused) as exc:
-        raise SyncError(str(exc)) from None
+        raise SyncError(f"{exc}{kiosk_hint(exc)}") from None
     except sqlite3.OperationalError as exc:
         raise SyncError(f"cannot write the assembled bundle ({printable(exc)}); is the disk full?") from None
     except OSError as exc:

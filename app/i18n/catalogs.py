@@ -8,7 +8,6 @@ extract, with paths relative to the folder's parent, the project root),
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
-from app import __version__
+from app import __version__, fsutil
 
 TEMPLATE = "messages.pot"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
@@ -104,8 +103,8 @@ def update(translations: Path) -> list[tuple[Path, bool]]:
     return results
 
 
-def init_catalog(translations: Path, locale: Locale) -> Path:
-    """Create the catalog of a new language from `messages.pot`, with its plural forms."""
+def init_catalog(translations: Path, locale: Locale, plural: str | None = None) -> Path:
+    """Create the catalog of a new language from `messages.pot`, with its plural forms (CLDR's unless given)."""
     path = catalog_path(translations, str(locale))
     if path.exists():
         raise ValueError(f"{path} exists already")
@@ -114,7 +113,8 @@ def init_catalog(translations: Path, locale: Locale) -> Path:
     catalog.locale = locale
     catalog.revision_date = datetime.now(UTC)
     catalog.fuzzy = False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if plural:
+        catalog.mime_headers = [("Plural-Forms", plural)]
     _write_if_changed(path, _po_bytes(catalog))
     return path
 
@@ -138,6 +138,16 @@ def counts(template: Catalog, catalog: Catalog | None) -> Counts:
     return Counts(translated, fuzzy, missing)
 
 
+# What the Last-Translator header of a machine-translated catalog says; Poedit
+# and Weblate put the person's name there once a person saves it.
+MACHINE_TRANSLATOR = "machine translation"
+
+
+def machine_made(catalog: Catalog) -> bool:
+    """Return whether a catalog's translations were made by machine, as its Last-Translator header says."""
+    return MACHINE_TRANSLATOR in (catalog.last_translator or "").lower()
+
+
 def messages(catalog: Catalog) -> list[Message]:
     """Return a catalog's messages, without its header."""
     return [m for m in catalog if m.id]
@@ -158,7 +168,5 @@ def _po_bytes(catalog: Catalog) -> bytes:
 def _write_if_changed(path: Path, data: bytes) -> bool:
     if path.exists() and path.read_bytes() == data:
         return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    fsutil.atomic_write(path, data)
     return True

@@ -11,7 +11,6 @@ with the `PSEUDO_LOCALES` setting on, and never otherwise.
 from __future__ import annotations
 
 import gettext
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
+
+from app import fsutil
 
 OPEN, CLOSE = "⟦", "⟧"
 GROWTH = 1.35  # translations often run 30-40% longer than English
@@ -103,12 +104,8 @@ def write_catalogs(template_path: Path, target: Path) -> None:
 
     template = read_catalog(template_path)
     for language in LANGUAGES:
-        mo = Path(target) / language.locale / "LC_MESSAGES" / "messages.mo"
-        mo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = mo.with_name(f".messages.{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
+        with fsutil.atomic_file(Path(target) / language.locale / "LC_MESSAGES" / "messages.mo") as f:
             write_mo(f, catalog(template, language))
-        tmp.replace(mo)
 
 
 def remove_catalogs(target: Path) -> None:

@@ -6,11 +6,13 @@ import functools
 import logging
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g
 from flask_babel import Babel, Domain
 
+from app import fsutil
 from app.i18n import pseudo
 
 babel = Babel()
@@ -41,13 +43,22 @@ def init_app(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """Return the Babel locale of the current page, as taken from its URL."""
-    return babel_locale(g.get("lang") or "en")
+    """Return the Babel locale of the current page, as taken from its URL (and its language's fallback)."""
+    code = g.get("lang") or "en"
+    # The page's languages, as the web layer read them from the bundle this request.
+    listed: dict[str, str] = next((x for x in g.get("languages", ()) if x["code"] == code), {})
+    return babel_locale(code, listed.get("fallback") or None)
 
 
 @functools.lru_cache(maxsize=64)
-def babel_locale(code: str) -> str:
-    """Return the Babel locale identifier of a URL language code (`pt-br` -> `pt_BR`)."""
+def babel_locale(code: str, fallback: str | None = None) -> str:
+    """Return the Babel locale identifier of a URL language code (`pt-br` -> `pt_BR`).
+
+    A language CLDR lacks (`prs`) takes the data of its fallback locale (`fa-af`,
+    or English without one) with its own code as the modifier: `fa_AF@prs`,
+    the gettext way of naming a variety (as in `sr@latin`). Dates and numbers
+    then follow the fallback, and its catalog lives under that name.
+    """
     from app.i18n.catalogs import locale_of
 
     if code in pseudo.BY_CODE:
@@ -55,9 +66,12 @@ def babel_locale(code: str) -> str:
     try:
         return str(locale_of(code))
     except ValueError:
-        # A language CLDR does not know still gets pages, with English
-        # dates and plural rules rather than an error.
-        return "en"
+        pass
+    try:
+        base = locale_of(fallback or "en")
+    except ValueError:
+        base = locale_of("en")
+    return str(Locale(base.language, base.territory, base.script, base.variant, modifier=code))
 
 
 def extra_languages() -> list[dict[str, str]]:
@@ -80,11 +94,8 @@ def compile_catalogs(source: Path, target: Path) -> list[str]:
         try:
             with po.open("rb") as f:
                 catalog = read_po(f, abort_invalid=True)
-            mo.parent.mkdir(parents=True, exist_ok=True)
-            tmp = mo.with_suffix(".tmp")
-            with tmp.open("wb") as f:
+            with fsutil.atomic_file(mo) as f:
                 write_mo(f, catalog, use_fuzzy=False)
-            tmp.replace(mo)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never fatal
             problems.append(f"{po}: cannot compile catalog: {exc}")
     return problems

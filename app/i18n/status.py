@@ -2,8 +2,12 @@
 
 A language's *completeness* is the share of everything there is to translate
 (every interface string, every source article, every source glossary entry)
-that is translated and up to date. Machine and unreviewed translations count
-as translated; they are listed separately so a team can plan reviews.
+that is translated and up to date. It splits into three shares: *reviewed*
+(checked by a second person), *unreviewed* (by a person, not checked yet) and
+*machine* (machine translation nobody has checked), so that a language made
+by machine never looks finished. Articles and glossary entries say which in
+`translation_status`; a catalog records no review, so its strings count as
+machine when its Last-Translator says machine translation, else as reviewed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class Interface:
     translated: int
     fuzzy: int
     missing: int
+    machine: bool = False
 
 
 @dataclass
@@ -49,8 +54,39 @@ class LanguageStatus:
     @property
     def complete(self) -> float:
         """Return the percentage of strings, articles and entries translated and up to date."""
+        return self._share(self._done("reviewed") + self._done("unreviewed") + self._done("machine"))
+
+    @property
+    def reviewed(self) -> float:
+        """Return the percentage translated, up to date and checked by a second person."""
+        return self._share(self._done("reviewed"))
+
+    @property
+    def unreviewed(self) -> float:
+        """Return the percentage translated by a person and up to date, but not checked yet."""
+        return self._share(self._done("unreviewed"))
+
+    @property
+    def machine(self) -> float:
+        """Return the percentage machine-translated and up to date, that no person has checked."""
+        return self._share(self._done("machine"))
+
+    def _done(self, kind: str) -> int:
+        """Count what is translated, up to date and of one kind: reviewed, unreviewed or machine."""
+        if kind == "unreviewed":
+            done = 0
+        else:
+            done = self.interface.translated if self.interface.machine == (kind == "machine") else 0
+        for area in (self.articles, self.glossary):
+            current = set(area.up_to_date)
+            if kind == "reviewed":
+                done += len(current - set(area.machine) - set(area.unreviewed))
+            else:
+                done += len(current & set(getattr(area, kind)))
+        return done
+
+    def _share(self, done: int) -> float:
         total = self.interface.total + self.articles.total + self.glossary.total
-        done = self.interface.translated + len(self.articles.up_to_date) + len(self.glossary.up_to_date)
         return round(100 * done / total, 1) if total else 100.0
 
 
@@ -60,6 +96,7 @@ class InterfaceSchema(Schema):
     translated = fields.Integer()
     fuzzy = fields.Integer()
     missing = fields.Integer()
+    machine = fields.Boolean()
 
 
 def _count(name: str) -> fields.Function:
@@ -82,6 +119,10 @@ class LanguageStatusSchema(Schema):
     code = fields.String()
     name = fields.String()
     complete = fields.Float()
+    # The three parts of complete: checked by a second person, by a person only, by machine only.
+    reviewed = fields.Float()
+    unreviewed = fields.Float()
+    machine = fields.Float()
     interface = fields.Nested(InterfaceSchema)
     articles = fields.Nested(AreaSchema)
     glossary = fields.Nested(AreaSchema)
@@ -97,22 +138,21 @@ def status(content: Content, translations: Path) -> list[LanguageStatus]:
     from app.i18n.runtime import babel_locale
 
     template = catalogs.read_catalog(Path(translations) / catalogs.TEMPLATE)
-    source = content.source_language
     result = []
     for language in content.languages[1:]:
-        path = catalogs.catalog_path(translations, babel_locale(language.code))
+        path = catalogs.catalog_path(translations, babel_locale(language.code, language.fallback))
         catalog = catalogs.read_catalog(path, locale=path.parent.parent.name) if path.exists() else None
         counted = catalogs.counts(template, catalog)
+        machine = catalog is not None and catalogs.machine_made(catalog)
         result.append(
             LanguageStatus(
                 code=language.code,
                 name=language.name,
-                interface=Interface(str(path), counted.total, counted.translated, counted.fuzzy, counted.missing),
-                articles=articles_status(content, language.code),
-                glossary=_area(
-                    {t.id: t.source_hash for t in content.terms if t.lang == source},
-                    {t.id: t for t in content.terms if t.lang == language.code},
+                interface=Interface(
+                    str(path), counted.total, counted.translated, counted.fuzzy, counted.missing, machine
                 ),
+                articles=articles_status(content, language.code),
+                glossary=glossary_status(content, language.code),
             )
         )
     return result
@@ -124,6 +164,15 @@ def articles_status(content: Content, lang: str) -> Area:
     return _area(
         {a.slug: a.source_hash for a in content.articles if a.lang == source},
         {a.slug: a for a in content.articles if a.lang == lang},
+    )
+
+
+def glossary_status(content: Content, lang: str) -> Area:
+    """Return which source glossary entries are translated into lang, up to date or not."""
+    source = content.source_language
+    return _area(
+        {t.id: t.source_hash for t in content.terms if t.lang == source},
+        {t.id: t for t in content.terms if t.lang == lang},
     )
 
 
@@ -151,7 +200,7 @@ def table(languages: list[LanguageStatus]) -> list[str]:
         f"{'':8}  {'interface strings':<21}  {'articles':<33}  {'glossary':<33}",
         f"{'language':8}  {'done':>5} {'fuzzy':>5} {'missing':>7}  " + "  ".join(
             [f"{'done':>5} {'outdated':>8} {'missing':>7} {'unreviewed':>10}"] * 2
-        ) + f"  {'complete':>8}",
+        ) + f"  {'complete':>8} {'reviewed':>8} {'machine':>8}",
     ]  # fmt: skip
     for s in languages:
         i = s.interface
@@ -159,7 +208,8 @@ def table(languages: list[LanguageStatus]) -> list[str]:
             f"{len(a.up_to_date):>5} {len(a.outdated):>8} {len(a.missing):>7} {len(a.machine) + len(a.unreviewed):>10}"
             for a in (s.articles, s.glossary)
         ]
-        lines.append(f"{s.code:8}  {i.translated:>5} {i.fuzzy:>5} {i.missing:>7}  {'  '.join(areas)}  {s.complete:>7}%")
+        shares = f"{s.complete:>7}% {s.reviewed:>7}% {s.machine:>7}%"
+        lines.append(f"{s.code:8}  {i.translated:>5} {i.fuzzy:>5} {i.missing:>7}  {'  '.join(areas)}  {shares}")
     return [line.rstrip() for line in lines]
 
 

@@ -1,15 +1,25 @@
-"""Content translation bookkeeping: which source text a translation was made from, and export."""
+"""Content translation bookkeeping: which source text a translation was made from, and export.
+
+A translation records only the hash of the source text it was made from
+(`translation_of`). So that a translator of an outdated article can be shown
+what changed in English, `stamp` also keeps that text, once per hash, in
+`content/history/<hash>.txt` (the very text the hash is taken over, so it
+checks itself); `export` diffs it against the current text.
+"""
 
 from __future__ import annotations
 
-import os
+import difflib
 import re
 import zipfile
 from pathlib import Path
 
+from app import fsutil
 from app.content.load import Article, Content
+from app.content.model import short_hash
 
 _FIELD = re.compile(r"^translation_of:.*$", re.MULTILINE)
+HISTORY = "history"
 
 
 def stamp(content: Content, path: Path) -> str:
@@ -35,8 +45,39 @@ def stamp(content: Content, path: Path) -> str:
     front, rest = text[:end], text[end:]
     line = f"translation_of: {source.source_hash}"
     front = _FIELD.sub(line, front, count=1) if _FIELD.search(front) else f"{front}\n{line}"
-    path.write_text(front + rest, encoding="utf-8")
+    keep_source_text(content, source)
+    fsutil.atomic_write(path, (front + rest).encode("utf-8"))
     return source.source_hash
+
+
+def keep_source_text(content: Content, source: Article) -> Path:
+    """Keep the text of a source article under its hash, for later diffs; return where it is."""
+    path = content.root / HISTORY / f"{source.source_hash}.txt"
+    if not path.exists():
+        fsutil.atomic_write(path, (source.source_text + "\n").encode("utf-8"))
+    return path
+
+
+def source_text_at(content: Content, source_hash: str) -> str | None:
+    """Return the source text a hash was taken over, if it was kept (and is intact)."""
+    try:
+        text = (content.root / HISTORY / f"{source_hash}.txt").read_text(encoding="utf-8").removesuffix("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if short_hash(text) == source_hash else None
+
+
+def source_diff(content: Content, translation: Article, source: Article) -> str | None:
+    """Return a unified diff of the source text since the translation's version, or None if it was not kept."""
+    old = source_text_at(content, translation.translation_of or "")
+    if old is None:
+        return None
+    lines = difflib.unified_diff(
+        old.splitlines(), source.source_text.splitlines(), lineterm="",
+        fromfile=f"{source.lang}/{source.slug} as translated ({translation.translation_of})",
+        tofile=f"{source.lang}/{source.slug} now ({source.source_hash})",
+    )  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 EXPORT_KINDS = ("all-needed", "outdated", "missing")
@@ -50,10 +91,12 @@ Waypost: articles to translate into {name} ({lang})
 
 articles/{lang}/  the files to translate. Translate the title, the summary and the
 {pad}text; keep the slug, the topic, the links and the layout.
-{source_note}
+{source_note}glossary/{pad2}the glossary: use its terms in [...](glossary:ID) links.{glossary_note}
+
 When you are done:
 
-1. Copy the files in articles/{lang}/ into content/articles/{lang}/ (replace the old ones).
+1. Copy the files in articles/{lang}/ into content/articles/{lang}/ (replace the old ones),
+   and glossary/{lang}.yaml into content/glossary/ if you changed it.
 2. In each file, check that translation_status says reviewed, unreviewed or
    machine (`waypost check` refuses `todo`), and set updated to today.
 3. Record which source text each translation matches (leave out any file you
@@ -78,7 +121,8 @@ def export(content: Content, lang: str, output: Path, only: str = "all-needed") 
     from app.i18n.status import articles_status
 
     codes = [language.code for language in content.languages]
-    if lang not in codes[1:]:
+    target = content.language(lang)
+    if target is None or lang == codes[0]:
         raise ValueError(f"'{lang}' is not a translated language in languages.yaml ({', '.join(codes[1:])})")
     if only not in EXPORT_KINDS:
         raise ValueError(f"'{only}' is not one of: {', '.join(EXPORT_KINDS)}")
@@ -92,23 +136,61 @@ def export(content: Content, lang: str, output: Path, only: str = "all-needed") 
     sources = {a.slug: a for a in content.articles if a.lang == source_lang}
     translated = {a.slug: a for a in content.articles if a.lang == lang}
     files = {f"articles/{lang}/{slug}.md": _to_translate(sources[slug]) for slug in missing}
+    unkept = []
     for slug in outdated:
         files[f"articles/{lang}/{slug}.md"] = translated[slug].path.read_text(encoding="utf-8")
         files[f"{source_lang}/{slug}.md"] = sources[slug].path.read_text(encoding="utf-8")
+        diff = source_diff(content, translated[slug], sources[slug])
+        if diff is None:
+            unkept.append(slug)
+        else:
+            files[f"{source_lang}/{slug}.diff"] = diff
     if not files:
         return []
+    files.update(_glossary_files(content, lang))
     pad = " " * (len(f"articles/{lang}/") + 2)
-    note = ""
-    if outdated:
-        note = f"{source_lang}/".ljust(len(pad)) + "the current source text of each out-of-date article.\n"
     readme = _README.format(
-        name=next(x.name for x in content.languages if x.code == lang), lang=lang, pad=pad, source_note=note,
+        name=target.name, lang=lang, pad=pad,
+        source_note=_source_note(source_lang, pad, outdated, unkept), pad2=" " * (len(pad) - len("glossary/")),
+        glossary_note=_glossary_note(content, lang, pad),
         summary=f"{len(missing)} missing and {len(outdated)} out-of-date articles.",
         files="\n".join(f"  {name}" for name in files),
         stamp=" ".join(f"content/{name}" for name in files if name.startswith("articles/")),
     )  # fmt: skip
     _write({"README.txt": readme, **files}, output)
     return ["README.txt", *files]
+
+
+def _source_note(source_lang: str, pad: str, outdated: list[str], unkept: list[str]) -> str:
+    if not outdated:
+        return ""
+    note = f"{source_lang}/".ljust(len(pad)) + "the current source text of each out-of-date article, and in\n"
+    note += f"{pad}SLUG.diff what changed in it since the version you translated.\n"
+    if unkept:
+        note += (f"{pad}No earlier text was kept for {', '.join(unkept)} (translated before Waypost\n"
+                 f"{pad}kept one): compare with the source text instead.\n")  # fmt: skip
+    return note
+
+
+def _glossary_files(content: Content, lang: str) -> dict[str, str]:
+    """Return the source glossary and the language's own, as they are, to translate with."""
+    found = {}
+    for code in (content.source_language, lang):
+        path = content.root / "glossary" / f"{code}.yaml"
+        if path.is_file():
+            found[f"glossary/{code}.yaml"] = path.read_text(encoding="utf-8")
+    return found
+
+
+def _glossary_note(content: Content, lang: str, pad: str) -> str:
+    from app.i18n.status import glossary_status
+
+    area = glossary_status(content, lang)
+    todo = [*area.missing, *area.outdated]
+    if not todo:
+        return ""
+    return (f"\n{pad}Also to translate in glossary/{lang}.yaml (missing or changed in the source):\n"
+            f"{pad}{', '.join(todo)}.")  # fmt: skip
 
 
 def _to_translate(source: Article) -> str:
@@ -122,17 +204,10 @@ def _to_translate(source: Article) -> str:
 def _write(files: dict[str, str], output: Path) -> None:
     if output.suffix != ".zip":
         for name, text in files.items():
-            (output / name).parent.mkdir(parents=True, exist_ok=True)
-            (output / name).write_text(text, encoding="utf-8")
+            fsutil.atomic_write(output / name, text.encode("utf-8"))
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, text in files.items():
-                # A fixed date: the same articles always give the same zip.
-                zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"),
-                            compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
-        tmp.replace(output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with fsutil.atomic_file(output) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            # A fixed date: the same articles always give the same zip.
+            zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"),
+                        compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip

@@ -54,7 +54,9 @@ class StatusSchema(Schema):
     last_update = fields.Nested(LastUpdateSchema, allow_none=True)
 
 
-class SourceSchema(Schema):
+class ArticleSourceSchema(Schema):
+    """A source as the API gives it; content/schemas.py validates the front matter's, a different payload."""
+
     title = fields.String()
     url = fields.String()
 
@@ -68,7 +70,7 @@ class ArticleSchema(Schema):
     html = fields.String()
     updated = fields.String()
     review_by = fields.String()
-    sources = fields.List(fields.Nested(SourceSchema))
+    sources = fields.List(fields.Nested(ArticleSourceSchema))
     translation_status = fields.String(allow_none=True)
     fallback = fields.Boolean()
     outdated = fields.Boolean()

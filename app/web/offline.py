@@ -21,7 +21,7 @@ from app.bundle import read as bundle
 from app.bundle import search as searching
 from app.web import packs, store
 from app.web.assets import asset_url
-from app.web.pages import localise, site_languages
+from app.web.pages import language, localise, site_languages
 
 bp = Blueprint("offline", __name__)
 
@@ -39,7 +39,9 @@ class IconSchema(Schema):
     purpose = fields.String()
 
 
-class ManifestSchema(Schema):
+class WebManifestSchema(Schema):
+    """The web app manifest (manifest.webmanifest); the hub's signed manifest is another thing."""
+
     name = fields.String()
     short_name = fields.String()
     description = fields.String()
@@ -113,7 +115,7 @@ def worker() -> Response:
 @bp.get("/<lang>/manifest.webmanifest")
 def manifest() -> Response:
     """Serve the web app manifest in the reader's language."""
-    lang = _language(g.lang)
+    lang = language(g.lang)
     data = {
         "name": gettext("Waypost: guidance for people on the move"),
         "short_name": "Waypost",
@@ -130,7 +132,7 @@ def manifest() -> Response:
         "icons": [{"src": asset_url(name), "sizes": sizes, "type": "image/png", "purpose": purpose}
                   for name, sizes, purpose in ICONS],
     }  # fmt: skip
-    body = json.dumps(ManifestSchema().dump(data), ensure_ascii=False)
+    body = json.dumps(WebManifestSchema().dump(data), ensure_ascii=False)
     return Response(body, mimetype="application/manifest+json")
 
 
@@ -218,9 +220,9 @@ def _save_list(topic: str) -> dict[str, Any]:
         url = url_for("pages.article", topic=topic, slug=a["slug"])
         pages.append(url)
         synonyms = " ".join(searching.synonyms_of(a["html"], a["text"], glossary))
-        index.append({**a, "url": url, "dir": _language(a["lang"])["dir"], "synonyms": synonyms})
+        index.append({**a, "url": url, "dir": language(a["lang"])["dir"], "synonyms": synonyms})
     pages.append(url_for("pages.glossary"))
-    lang = _language(g.lang)
+    lang = language(g.lang)
     return SaveListSchema().dump(
         {
             "version": worker_version(db), "lang": lang["code"], "dir": lang["dir"], "topic": topic,
@@ -246,14 +248,10 @@ def _attachment(html: str, name: str) -> Response:
 
 
 def _topic(slug: str) -> dict:
-    found = next((t for t in bundle.topics(store.get_db(), g.lang, store.source_language()) if t["slug"] == slug), None)
+    found = bundle.topic(store.get_db(), g.lang, store.source_language(), slug)
     if found is None:
         abort(404)
     return found
-
-
-def _language(code: str) -> dict[str, str]:
-    return next(x for x in site_languages() if x["code"] == code)
 
 
 def _size(size: int) -> str:

@@ -148,7 +148,7 @@ def home() -> str:
 @bp.get("/<lang>/<topic>/")
 def topic(topic: str) -> Response:
     db, source = store.get_db(), store.source_language()
-    found = next((t for t in bundle.topics(db, g.lang, source) if t["slug"] == topic), None)
+    found = bundle.topic(db, g.lang, source, topic)
     if found is None:
         abort(404)
     articles = bundle.articles_in_topic(db, g.lang, source, topic)
@@ -163,13 +163,13 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
         abort(404)
     if found["topic"] != topic:
         return redirect(url_for("pages.article", topic=found["topic"], slug=slug), 301)
-    topic_row = next(t for t in bundle.topics(db, g.lang, source) if t["slug"] == topic)
+    topic_row = bundle.topic(db, g.lang, source, topic)
     html = render_template(
         "pages/article.html",
         article=found,
         topic=topic_row,
-        content_lang=_language(found["lang"]),
-        source_lang=_language(source),
+        content_lang=language(found["lang"]),
+        source_lang=language(source),
         past_review=date.fromisoformat(found["review_by"]) < kiosk_today(),
     )
     return private(html, found["sensitive"])
@@ -178,17 +178,18 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
 @bp.get("/<lang>/glossary")
 def glossary() -> str:
     entries = bundle.glossary(store.get_db(), g.lang, store.source_language())
-    return render_template("pages/glossary.html", entries=entries, language=_language)
+    return render_template("pages/glossary.html", entries=entries, language=language)
 
 
 @bp.get("/<lang>/search")
 def search() -> str:
     query = request.args.get("q", "")
     found = bundle.search(store.get_db(), g.lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"])
-    return render_template("pages/search.html", query=query, found=found, language=_language)
+    return render_template("pages/search.html", query=query, found=found, language=language)
 
 
-def _language(code: str) -> dict[str, str]:
+def language(code: str) -> dict[str, str]:
+    """Return one of the site's languages (code, name, dir) by its code."""
     return next(x for x in site_languages() if x["code"] == code)
 
 
