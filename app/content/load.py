@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError
 
-from app.content import plainlanguage, schemas, wording, yamlfile
+from app.content import plainlanguage, remittances, schemas, wording, yamlfile
 from app.content.render import render
 
 # Plain-language limits for source-language (English) articles. Breaking them
@@ -103,6 +103,8 @@ class Content:
     # Slugs of articles that exist but failed to load: links to them are not
     # reported again, so one mistake gives one message.
     unloaded: set[str] = field(default_factory=set)
+    # Remittance prices (app/content/remittances.py), None without a `remittances/` folder.
+    remittances: Any = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -153,8 +155,14 @@ def load_content(root: Path, today: date | None = None) -> Content:
     _check_articles(content, today or date.today())
     _check_sources(content, today or date.today())
     _check_terms(content)
+    _load_remittances(content, today or date.today())
     content.problems.sort(key=lambda p: (str(p.path), p.line, p.message))
     return content
+
+
+def _load_remittances(content: Content, today: date) -> None:
+    content.remittances, issues = remittances.load_remittances(content.root, today)
+    content.problems.extend(Problem(path, line, message, warning) for path, line, message, warning in issues)
 
 
 def _problem(content: Content, path: Path, line: int, message: str, warning: bool = False):
