@@ -204,14 +204,14 @@ def read_series(table: Table, issues: list[Issue]) -> list[SeriesRow]:
     for line, row in rows:
         if not any(text.strip() for text in row):
             break  # DataBank ends its data with a blank row, then "Data from database: ..." lines
-        cell = {k: (row[i].strip() if i < len(row) else "") for k, i in names.items()}
-        series = next((key for key, pattern in SERIES if pattern.search(cell["series name"])), None)
+        cells = {k: (row[i].strip() if i < len(row) else "") for k, i in names.items()}
+        series = next((key for key, pattern in SERIES if pattern.search(cells["series name"])), None)
         if series is None:
-            issues.append((path, line, f"series `{cell['series name']}` is not one Waypost reads (skipped)", True))
+            issues.append((path, line, f"series `{cells['series name']}` is not one Waypost reads (skipped)", True))
             continue
         record = SeriesRow(
-            path, line, series, cell["sending countries code"].upper(), cell["sending countries name"],
-            cell["receiving countries code"].upper(), cell["receiving countries name"],
+            path, line, series, cells["sending countries code"].upper(), cells["sending countries name"],
+            cells["receiving countries code"].upper(), cells["receiving countries name"],
         )  # fmt: skip
         for i, period in periods.items():
             raw = row[i].strip() if i < len(row) else ""
