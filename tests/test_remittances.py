@@ -17,7 +17,7 @@ from app.bundle.build import build_bundle
 from app.content.load import load_content
 from app.distribution.publish import pieces
 
-from .helpers import LANGUAGES, ROOT
+from .helpers import LANGUAGES, ROOT, must
 
 SAMPLE = ROOT / "content" / "remittances"
 HEADER = (SAMPLE / "rpw-sample.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -224,8 +224,8 @@ def test_python_and_javascript_agree_to_the_cent() -> None:
     )
     out = subprocess.run(["node", "-e", js], capture_output=True, text=True, check=True).stdout.split()
     for line, (a, f, r, i, top) in zip(out, CASES, strict=True):
-        q = method.quote(*(method.reader_number(x) for x in (a, f, r)), method.reader_number(i) if i else None,
-                         fee_on_top=top).shown()  # type: ignore[misc]  # fmt: skip
+        amount, fee, rate = (must(method.reader_number(x)) for x in (a, f, r))
+        q = method.quote(amount, fee, rate, method.reader_number(i) if i else None, fee_on_top=top).shown()
         assert line == "|".join(q[k] or "" for k in ("paid", "received", "cost", "fee_share", "margin")), (a, f, r, i)
 
 
