@@ -239,3 +239,26 @@ def test_a_new_quarter_changes_only_that_corridors_object(content_dir: Path, tmp
     before = {p.name: p.hash for p in pieces(connect(tmp_path / "one.bundle"))}
     after = {p.name: p.hash for p in pieces(connect(tmp_path / "two.bundle"))}
     assert {name for name in after if before.get(name) != after[name]} == {"corridor/FRA-MAR"}
+
+
+def test_the_json_api_gives_corridors_and_the_calculator(price_app, monkeypatch) -> None:
+    make, _ = price_app
+    monkeypatch.setattr(kiosk_state, "now", lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    client = make().test_client()
+    listed = client.get("/api/v1/fa/remittances").get_json()["corridors"]
+    assert {c["corridor"] for c in listed} == {"DEU-XKX", "FRA-MAR", "GBR-AFG"}
+    assert next(c for c in listed if c["corridor"] == "GBR-AFG")["destination_label"] == "افغانستان"
+    one = client.get("/api/v1/en/remittances/GBR-AFG").get_json()
+    assert one["age"] == {"year": 2026, "quarter": 3, "months": 2, "band": "fresh"}
+    assert (
+        one["services"][0]["firm"] == "Sample Transfer Co" and one["services"][0]["arrives"] == "13425.99"
+    )  # (160 - 2.99) x 85.5104
+    assert one["services"][-2]["firm"] == "Sample Zero-Fee App"  # no fee, a poor rate: near the bottom
+    assert one["sample"] is True and "World Bank" in one["attribution"]
+    quote = client.get("/api/v1/remittances/calculate?amount=200&fee=5&rate=0.97&interbank=1&fee_mode=taken")
+    assert quote.get_json() == {"paid": "200.00", "sent": "195.00", "fee": "5.00", "received": "189.15",
+                                "cost": "5.43", "fee_share": "2.50", "margin": "3.00"}  # fmt: skip
+    bad = client.get("/api/v1/remittances/calculate?amount=x")
+    assert bad.status_code == 400 and bad.get_json()["error"]["status"] == 400
+    assert client.get("/api/v1/en/remittances/../../etc").status_code == 404
+    assert client.get("/api/v1/en/remittances/GBR-ZZZ").get_json()["error"]["status"] == 404
