@@ -262,3 +262,22 @@ def test_the_json_api_gives_corridors_and_the_calculator(price_app, monkeypatch)
     assert bad.status_code == 400 and bad.get_json()["error"]["status"] == 400
     assert client.get("/api/v1/en/remittances/../../etc").status_code == 404
     assert client.get("/api/v1/en/remittances/GBR-ZZZ").get_json()["error"]["status"] == 404
+
+
+def test_the_corridor_pack_is_one_file_without_script(price_app) -> None:
+    make, _ = price_app
+    response = make().test_client().get("/fa/remittances/GBR-AFG/pack.html")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert '<html lang="fa" dir="rtl">' in html and "<script" not in html and "<svg" in html
+    assert "Sample data" in html and "World Bank" in html
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_money_articles_link_to_the_comparison_only_when_there_are_prices(client, price_app) -> None:
+    # `client` comes first: its bundle is built before `price_app` adds prices to the same folder.
+    make, _ = price_app
+    with_prices_html = make().test_client().get("/en/money/money-1").get_data(as_text=True)
+    assert 'href="/en/remittances/"' in with_prices_html
+    assert 'href="/en/remittances/"' not in client.get("/en/money/money-1").get_data(as_text=True)
+    assert 'href="/en/remittances/"' not in make().test_client().get("/en/rights/rights-1").get_data(as_text=True)

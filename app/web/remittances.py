@@ -16,7 +16,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, format_percent
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -25,7 +25,7 @@ from app import remittance_method as method
 from app.bundle import read as bundle
 from app.bundle import remittances as prices
 from app.i18n import runtime as i18n
-from app.web import store
+from app.web import packs, store
 from app.web.pages import localise, site_languages
 
 bp = Blueprint("remittances", __name__)
@@ -55,6 +55,15 @@ def _locale() -> str:
     except (UnknownLocaleError, ValueError):
         return "en"
     return code
+
+
+@bp.app_template_global()
+def has_prices() -> bool:
+    """Say whether the live bundle holds remittance prices (the money topic then links to them)."""
+    try:
+        return bool(prices.source(store.get_db()))
+    except bundle.BundleError:
+        return False
 
 
 @bp.app_template_filter("money")
@@ -166,3 +175,23 @@ def corridor(key: str) -> ResponseReturnValue:
         "remittances/corridor.html", c=found, age=age(found["newest"], today()), source=prices.source(db),
         args=args, result=result, wrong=wrong, chart=chart, method=method,
     )  # fmt: skip
+
+
+@bp.get("/<lang>/remittances/<key>/pack.html")
+def pack(key: str) -> Response:
+    """Send a corridor's comparison as one HTML file: no script, no outside request, readable without internet."""
+    db = store.get_db()
+    found = prices.corridor(db, key, g.lang)
+    if found is None:
+        abort(404)
+    css, style_hash = packs.pack_css()
+    csp = packs.content_security_policy(style_hash)
+    on = today()
+    html = render_template(
+        "remittances/pack.html", c=found, age=age(found["newest"], on), source=prices.source(db), chart=chart,
+        method=method, css=css, csp=csp, made=on.isoformat(),
+    )  # fmt: skip
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Disposition"] = f'attachment; filename="waypost-{g.lang}-{found["corridor"]}.html"'
+    response.headers["Content-Security-Policy"] = csp
+    return response
