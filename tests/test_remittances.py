@@ -281,3 +281,21 @@ def test_money_articles_link_to_the_comparison_only_when_there_are_prices(client
     assert 'href="/en/remittances/"' in with_prices_html
     assert 'href="/en/remittances/"' not in client.get("/en/money/money-1").get_data(as_text=True)
     assert 'href="/en/remittances/"' not in make().test_client().get("/en/rights/rights-1").get_data(as_text=True)
+
+
+def test_the_published_workbook_is_read_sheet_by_sheet_with_row_numbers(content_dir: Path) -> None:
+    import openpyxl
+
+    folder = content_dir / "remittances"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "source.yaml", folder / "source.yaml")
+    book = openpyxl.Workbook()
+    legend = book.active
+    legend.title = "Legend"
+    legend.append(["field", "description"])  # the Legend sheet is not data
+    data = book.create_sheet("Dataset (from Q2 2016)")
+    for line in (HEADER, GOOD, cells(GOOD, cc1_lcu_fee="-2")):
+        data.append([float(v) if v.replace(".", "", 1).isdigit() else v for v in line.split(",")])
+    book.save(folder / "rpw.xlsx")
+    found = messages(content_dir)
+    assert found == [f"{folder / 'rpw.xlsx'}[Dataset (from Q2 2016)]:3: `cc1 lcu fee` is negative (-2)"], found

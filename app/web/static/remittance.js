@@ -53,11 +53,13 @@
   var lang = document.documentElement.lang;
   function fmt(text, currency) {
     var n = Number(text);
-    try { return currency ? n.toLocaleString(lang, { style: 'currency', currency: currency }) : n.toLocaleString(lang, { minimumFractionDigits: 2 }) + '%'; }
+    try { return currency ? n.toLocaleString(lang, { style: 'currency', currency: currency, minimumFractionDigits: 2, maximumFractionDigits: 2 }) : n.toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%'; }
     catch (e) { return text; }
   }
   function say(name, values) {
-    var part = words.content.querySelector('[data-message="' + name + '"]').cloneNode(true);
+    var part = words.content.querySelector('[data-message="' + name + '"]');
+    if (!part) return document.createTextNode('');
+    part = part.cloneNode(true);
     part.textContent = part.textContent.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
     return part;
   }
@@ -72,7 +74,7 @@
     if (!q) parts.push(say('wrong', {}));
     else {
       parts.push(say('paid', { paid: fmt(q.paid, send), received: fmt(q.received, receive) }));
-      if (q.cost !== null) parts.push(say('cost', { cost: fmt(q.cost), fee: fmt(q.fee_share), margin: fmt(q.margin) }));
+      if (q.cost !== null) parts.push(say('cost', { cost: fmt(q.cost), fee: fmt(q.fee_share), margin: fmt(q.margin) }), say('average', {}));
       else parts.push(say('fee', { fee: fmt(q.fee_share) }));
     }
     box.replaceChildren.apply(box, parts);
