@@ -284,7 +284,7 @@ def test_money_articles_link_to_the_comparison_only_when_there_are_prices(client
 
 
 def test_the_published_workbook_is_read_sheet_by_sheet_with_row_numbers(content_dir: Path) -> None:
-    import openpyxl
+    import openpyxl  # type: ignore[import-untyped]
 
     folder = content_dir / "remittances"
     folder.mkdir()
