@@ -95,6 +95,7 @@ async function navigate(event, url) {
   event.waitUntil(network.then(async (response) => {
     if (!response.ok || !(response.headers.get('Content-Type') || '').startsWith('text/html')) return;
     await keepRecent(url, response.clone());
+    await keepCorridor(url, lang, response.clone());
     if (lang) await Promise.all([warmLanguage(lang), setting(LAST_LANGUAGE, lang)]);
   }).catch(() => {}));
   // Network first, but a weak signal must not keep a saved copy waiting for long.
@@ -135,6 +136,15 @@ async function keepRecent(url, response) {
   await cache.put(url.pathname, response);
   const keys = await cache.keys();
   await Promise.all(keys.slice(0, Math.max(0, keys.length - RECENT_PAGES)).map((key) => cache.delete(key)));
+}
+
+// A remittance corridor the reader opens stays with their saved money topic, and its
+// calculator with it (remittance.js, a hashed static file, is cached on first use).
+const CORRIDOR = /^\/[^/]+\/remittances\/[A-Z]{3}-[A-Z]{3}$/;
+async function keepCorridor(url, lang, response) {
+  if (url.search || !CORRIDOR.test(url.pathname)) return;
+  const cache = await caches.open(SAVED);
+  if (await cache.match(`/${lang}/money${LIST}`)) await cache.put(url.pathname, response);
 }
 
 async function warmLanguage(lang) {

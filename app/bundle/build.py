@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from app import fsutil
+from app.bundle.remittance_rows import remittance_rows
 from app.bundle.schema import (
     APPLICATION_ID,
     INDEXES,
@@ -78,6 +79,7 @@ def bundle_rows(content: Content) -> Rows:
              "synonyms": json.dumps(t.synonyms, ensure_ascii=False)}
             for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
         ],
+        **remittance_rows(content.remittances),
     }  # fmt: skip
 
 

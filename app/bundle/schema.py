@@ -66,6 +66,38 @@ TABLES: dict[str, dict[str, type]] = {
         "translation_status": str,
         "synonyms": str,
     },
+    # Remittance prices (app/bundle/remittance_rows.py); decimals are stored as text, exactly.
+    "remit_source": {"key": str, "value": str},
+    "remit_corridors": {
+        "corridor": str,
+        "source_code": str,
+        "destination_code": str,
+        "source_name": str,
+        "destination_name": str,
+        "source_territory": str,
+        "destination_territory": str,
+        "send_currency": str,
+        "receive_currency": str,
+        "newest": str,
+        "flags": str,
+        "providers": int,
+    },
+    "remit_costs": {"corridor": str, "period": str, "amount": str, "cost": str},
+    "remit_services": {
+        "corridor": str,
+        "position": int,
+        "firm": str,
+        "firm_type": str,
+        "product": str,
+        "payment_instrument": str,
+        "access_point": str,
+        "pickup_method": str,
+        "speed": str,
+        "transparent": int,
+        "accessible": int,
+        "interbank": str,
+        **{f"{a}_{k}": str for a in ("cc1", "cc2") for k in ("amount", "fee", "rate", "margin", "total")},
+    },
 }
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "meta": "key",
@@ -74,6 +106,10 @@ PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "topic_names": ("topic", "lang"),
     "articles": "id",
     "glossary": ("lang", "id"),
+    "remit_source": "key",
+    "remit_corridors": "corridor",
+    "remit_costs": ("corridor", "period", "amount"),
+    "remit_services": ("corridor", "position"),
 }
 # Indexes the builder creates, by name; SQLite adds its own for primary keys.
 INDEXES = {
@@ -105,6 +141,10 @@ DIGEST_TABLES = {
     "topic_names": "topic, lang",
     "articles": "id",
     "glossary": "lang, id",
+    "remit_source": "key",
+    "remit_corridors": "corridor",
+    "remit_costs": "corridor, period, amount",
+    "remit_services": "corridor, position",
 }
 # Columns stored compressed: the digest, sync and readers see the value unpack_html returns.
 PACKED_COLUMNS = {"articles": ("html",)}

@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from app.content import checks, schemas, yamlfile
+from app.content import checks, remittances, schemas, yamlfile
 from app.content.model import Article, Content, Language, Problem, Term, Topic, article_hash
 from app.content.render import render_articles
 from app.kiosk_state import kiosk_today
@@ -36,8 +36,14 @@ def load_content(root: Path, today: date | None = None) -> Content:
     _load_glossary(content)
     render_articles(content)
     checks.check_content(content, today or kiosk_today())
+    _load_remittances(content, today or kiosk_today())
     content.problems.sort(key=lambda p: (str(p.path), p.line, p.message))
     return content
+
+
+def _load_remittances(content: Content, today: date) -> None:
+    content.remittances, issues = remittances.load_remittances(content.root, today)
+    content.problems.extend(Problem(path, line, message, warning) for path, line, message, warning in issues)
 
 
 def _read_yaml(content: Content, path: Path, first_line: int = 1, text: str | None = None):

@@ -124,6 +124,8 @@ class Content:
     # load: links to them are not reported again, so one mistake gives one message.
     unloaded: set[str] = field(default_factory=set)
     unloaded_terms: set[str] = field(default_factory=set)
+    # Remittance prices (app/content/remittances.py), None without a `remittances/` folder.
+    remittances: Any = None
 
     @property
     def errors(self) -> list[Problem]:

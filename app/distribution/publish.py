@@ -142,6 +142,18 @@ def pieces(conn: sqlite3.Connection) -> list[Piece]:
     for (lang,) in conn.execute("SELECT DISTINCT lang FROM glossary ORDER BY lang"):
         terms = _select(conn, "SELECT * FROM glossary WHERE lang = ? ORDER BY id", (lang,))
         found.append(Piece(f"glossary/{lang}", canonical(terms)))
+    return found + remittance_pieces(conn)
+
+
+def remittance_pieces(conn: sqlite3.Connection) -> list[Piece]:
+    """Return one object for the prices' source and one per corridor: a new quarter moves only changed corridors."""
+    source = _select(conn, "SELECT * FROM remit_source ORDER BY key")
+    found = [Piece("remittances/source", canonical(source))] if source else []
+    for corridor in _select(conn, "SELECT * FROM remit_corridors ORDER BY corridor"):
+        key = (corridor["corridor"],)
+        costs = _select(conn, "SELECT * FROM remit_costs WHERE corridor = ? ORDER BY period, amount", key)
+        services = _select(conn, "SELECT * FROM remit_services WHERE corridor = ? ORDER BY position", key)
+        found.append(Piece(f"corridor/{corridor['corridor']}", canonical([corridor, costs, services])))
     return found
 
 
@@ -321,7 +333,8 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
     The caller checks the result: its digest must be the one the publisher signed.
     """
     rows: dict[str, list[dict[str, Any]]] = {
-        "meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "glossary": []
+        "meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "glossary": [],
+        "remit_source": [], "remit_corridors": [], "remit_costs": [], "remit_services": [],
     }  # fmt: skip
     for entry in manifest["objects"]:
         data = json.loads(raw_objects[entry["sha256"]])
@@ -332,6 +345,13 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
                 rows[table] = data[table]
         elif name.startswith("article/"):
             rows["articles"].append({"id": entry["row_id"], **data})
+        elif name == "remittances/source":
+            rows["remit_source"] = data
+        elif name.startswith("corridor/"):
+            corridor, costs, services = data
+            rows["remit_corridors"].append(corridor)
+            rows["remit_costs"].extend(costs)
+            rows["remit_services"].extend(services)
         else:
             rows["glossary"].extend(data)
     seal = manifest["bundle"]

@@ -22,6 +22,7 @@ from app.bundle import search as searching
 from app.web import packs, store
 from app.web.assets import asset_url
 from app.web.pages import language, localise, site_languages
+from app.web.remittances import has_prices
 
 bp = Blueprint("offline", __name__)
 
@@ -222,6 +223,8 @@ def _save_list(topic: str) -> dict[str, Any]:
         synonyms = " ".join(searching.synonyms_of(a["html"], a["text"], glossary))
         index.append({**a, "url": url, "dir": language(a["lang"])["dir"], "synonyms": synonyms})
     pages.append(url_for("pages.glossary"))
+    if topic == "money" and has_prices():
+        pages.append(url_for("remittances.index"))  # the corridor the reader opens is kept by sw.js
     lang = language(g.lang)
     return SaveListSchema().dump(
         {
