@@ -18,6 +18,7 @@ import sqlite_utils
 
 from app import fsutil
 from app.bundle.schema import APPLICATION_ID, INDEXES, PRIMARY_KEYS, SCHEMA_VERSION, SEARCH_SQL, TABLES, content_digest
+from app.bundle.place_rows import place_rows
 from app.bundle.search import fold, synonyms_of
 from app.content.load import Content
 
@@ -87,6 +88,7 @@ def bundle_rows(content: Content) -> Rows:
          "synonyms": json.dumps(t.synonyms, ensure_ascii=False)}
         for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
     ]  # fmt: skip
+    rows.update(place_rows(content.places))
     return rows
 
 

@@ -62,6 +62,36 @@ TABLES: dict[str, dict[str, type]] = {
         "translation_status": str,
         "synonyms": str,
     },
+    # Local help (issue #14): places, their emergency numbers, their HSDS services.
+    # JSON columns hold what is only ever shown, never queried.
+    "places": {
+        "id": str,
+        "parent": str,
+        "country": str,
+        "timezone": str,
+        "names": str,
+        "sample": int,
+        "contact": str,
+        "position": int,
+    },
+    "emergency_numbers": {
+        "place": str,
+        "position": int,
+        "number": str,
+        "tel": str,
+        "names": str,
+        "source": str,
+        "checked": str,
+    },
+    "services": {
+        "place": str,
+        "id": str,
+        "category": str,
+        "name": str,
+        "checked": str,
+        "data": str,
+        "search": str,
+    },
 }
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "meta": "key",
@@ -70,6 +100,9 @@ PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "topic_names": ("topic", "lang"),
     "articles": "id",
     "glossary": ("lang", "id"),
+    "places": "id",
+    "emergency_numbers": ("place", "position"),
+    "services": ("place", "id"),
 }
 # Indexes the builder creates, by name; SQLite adds its own for primary keys.
 INDEXES = {
@@ -90,6 +123,9 @@ DIGEST_TABLES = {
     "articles": "id",
     "glossary": "lang, id",
     "search": "rowid",
+    "places": "id",
+    "emergency_numbers": "place, position",
+    "services": "place, id",
 }
 # Metadata that is content; build time, digest and the signer's details are not.
 CONTENT_META = ("schema_version", "source_language")

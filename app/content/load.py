@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError
 
 from app.content import plainlanguage, schemas, wording, yamlfile
+from app.content.places import Place, load_places
 from app.content.render import render
 
 # Plain-language limits for source-language (English) articles. Breaking them
@@ -100,6 +101,7 @@ class Content:
     articles: list[Article] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
     # Slugs of articles that exist but failed to load: links to them are not
     # reported again, so one mistake gives one message.
     unloaded: set[str] = field(default_factory=set)
@@ -153,8 +155,14 @@ def load_content(root: Path, today: date | None = None) -> Content:
     _check_articles(content, today or date.today())
     _check_sources(content, today or date.today())
     _check_terms(content)
+    _load_places(content, today or date.today())
     content.problems.sort(key=lambda p: (str(p.path), p.line, p.message))
     return content
+
+
+def _load_places(content: Content, today: date) -> None:
+    codes = [lang.code for lang in content.languages]
+    content.places = load_places(content.root, codes, today, lambda *p: _problem(content, *p))
 
 
 def _problem(content: Content, path: Path, line: int, message: str, warning: bool = False):
