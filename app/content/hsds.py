@@ -215,12 +215,15 @@ class Export:
                 self.problem("addresses", a, f"address in {a['country']}, not in {self.place['country']}", True)
             lines = [a.get(k, "") for k in ("attention", "address_1", "address_2", "address_3", "address_4")]
             lines.append(" ".join(x for x in (a.get("postal_code", ""), a["city"]) if x))
-            addresses.append([x for x in lines if x])
+            parts = {k: a.get(k, "") for k in ("address_1", "address_2", "city", "region", "state_province",
+                                                "postal_code", "country") if a.get(k)}  # fmt: skip
+            addresses.append(([x for x in lines if x], parts))
         return {
             "id": row["id"], "name": row.get("name", ""), "description": row.get("description", ""),
             "transportation": row.get("transportation", ""),
             "latitude": self.coordinate(row, "latitude", 90), "longitude": self.coordinate(row, "longitude", 180),
-            "address": addresses[0] if addresses else [],
+            "address": addresses[0][0] if addresses else [],
+            "address_parts": addresses[0][1] if addresses else {},
             "accessibility": [x for r in self.by("accessibility", "location_id", row["id"])
                               for x in (r.get("description", "") or r.get("accessibility", ""), r.get("details", "")) if x],
         }  # fmt: skip
@@ -238,12 +241,21 @@ class Export:
                 found.append(code)
         return found
 
+    @staticmethod
+    def applies(r: Row, service_id: str, location_ids: set[str], sal_ids: set[str]) -> bool:
+        """Return whether a phone or schedule row belongs to a service: by its id, its service at a
+        location, or (a row naming neither) the location where the service is."""
+        if r.get("service_at_location_id"):
+            return r["service_at_location_id"] in sal_ids
+        if r.get("service_id"):
+            return r["service_id"] == service_id
+        return r.get("location_id", "") in location_ids
+
     def schedules(self, service_id: str, location_ids: set[str], sal_ids: set[str]) -> list[dict[str, Any]]:
         found = []
         for table, kind in (("schedules", "schedules"), ("regular", "regular"), ("holiday", "holiday")):
             for r in self.t[table]:
-                if not (r.get("service_id") == service_id or r.get("service_at_location_id") in sal_ids
-                        or (not r.get("service_id") and r.get("location_id") in location_ids)):  # fmt: skip
+                if not self.applies(r, service_id, location_ids, sal_ids):
                     continue
 
                 def report(message: str, warning: bool, r: Row = r, table: str = table) -> None:

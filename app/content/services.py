@@ -80,9 +80,8 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
     sals = export.by("service_at_location", "service_id", sid)
     location_ids = {s["location_id"] for s in sals} | ({row["location_id"]} if row.get("location_id") else set())
     locations = [export.location(export.ids["locations"][i]) for i in sorted(location_ids) if i in export.ids["locations"]]
-    phones = [export.phone("phones", r) for r in export.t["phones"]
-              if r.get("service_id") == sid or r.get("service_at_location_id") in {s["id"] for s in sals}
-              or (not r.get("service_id") and r.get("location_id") in location_ids)]  # fmt: skip
+    sal_ids = {s["id"] for s in sals}
+    phones = [export.phone("phones", r) for r in export.t["phones"] if export.applies(r, sid, location_ids, sal_ids)]
     org = export.ids["organizations"].get(row.get("organization_id", ""), {})
     eligibility = [e for e in export.by("eligibility", "service_id", sid)]
     costs, free = _costs(export, sid)
@@ -107,7 +106,7 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
         "costs": costs,
         "free": free,
         "documents": [d["document"] for d in export.t["required_documents"] if d.get("service_id") == sid],
-        "schedules": export.schedules(sid, location_ids, {s["id"] for s in sals}),
+        "schedules": export.schedules(sid, location_ids, sal_ids),
         "minimum_age": row.get("minimum_age", "").removesuffix(".0"),
         "maximum_age": row.get("maximum_age", "").removesuffix(".0"),
         "checked": _checked(export, row),
