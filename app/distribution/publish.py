@@ -143,6 +143,13 @@ def pieces(conn: sqlite3.Connection) -> list[Piece]:
     for (lang,) in conn.execute("SELECT DISTINCT lang FROM glossary ORDER BY lang"):
         terms = _select(conn, "SELECT * FROM glossary WHERE lang = ? ORDER BY id", (lang,))
         found.append(Piece(f"glossary/{lang}", canonical(terms)))
+    # Local help: one object per place (with its emergency numbers) and one per service,
+    # so a changed phone number moves one small object.
+    for place in _select(conn, "SELECT * FROM places ORDER BY id"):
+        numbers = _select(conn, "SELECT * FROM emergency_numbers WHERE place = ? ORDER BY position", (place["id"],))
+        found.append(Piece(f"place/{place['id']}", canonical({"place": place, "emergency": numbers})))
+    for service in _select(conn, "SELECT * FROM services ORDER BY place, id"):
+        found.append(Piece(f"service/{service['place']}/{service['id']}", canonical(service)))
     return found
 
 
@@ -323,6 +330,7 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
     """
     rows: Rows = {"meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "search": []}
     rows["glossary"] = []
+    rows.update({"places": [], "emergency_numbers": [], "services": []})
     for entry in manifest["objects"]:
         data = json.loads(raw_objects[entry["sha256"]])
         name = entry["name"]
@@ -334,6 +342,11 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
             article, search = data
             rows["articles"].append({"id": entry["row_id"], **article})
             rows["search"].append({"rowid": entry["row_id"], **search})
+        elif name.startswith("place/"):
+            rows["places"].append(data["place"])
+            rows["emergency_numbers"].extend(data["emergency"])
+        elif name.startswith("service/"):
+            rows["services"].append(data)
         else:
             rows["glossary"].extend(data)
     seal = manifest["bundle"]
