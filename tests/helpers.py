@@ -226,12 +226,13 @@ HSDS_30 = {
     "addresses.csv": "id,location_id,address_1,city,state_province,postal_code,country,address_type\n"
     "addr-1,loc-1,1 Test Street,Testville,Berlin,10001,DE,physical\n",
     "phones.csv": "id,service_id,number,type\nph-1,svc-1,030 23125 001,voice\n",
-    "schedules.csv": "id,service_id,freq,byday,opens_at,closes_at\nsch-1,svc-1,WEEKLY,\"TH,FR\",10:00,16:00\n",
+    "schedules.csv": 'id,service_id,freq,byday,opens_at,closes_at\nsch-1,svc-1,WEEKLY,"TH,FR",10:00,16:00\n',
 }
 
 
-def write_place(content_dir: Path, place_id: str = "testville", place_yaml: str = PLACE_YAML,
-                files: dict[str, str] | None = None) -> Path:
+def write_place(
+    content_dir: Path, place_id: str = "testville", place_yaml: str = PLACE_YAML, files: dict[str, str] | None = None
+) -> Path:
     """Write a place folder (place.yaml and an HSDS export in services/) into a content folder."""
     folder = content_dir / "places" / place_id
     (folder / "services").mkdir(parents=True, exist_ok=True)

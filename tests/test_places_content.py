@@ -135,12 +135,16 @@ def test_unknown_extra_columns_are_ignored(content_dir):
 
 def test_the_hsds_1x_datapackage_layout_is_read(content_dir):
     files = {k: v for k, v in HSDS_30.items() if k not in ("schedules.csv", "addresses.csv")}
-    files["physical_addresses.csv"] = "id,location_id,address_1,city,state_province,postal_code,country\n" \
+    files["physical_addresses.csv"] = (
+        "id,location_id,address_1,city,state_province,postal_code,country\n"
         "pa-1,loc-1,2 Old Street,Testville,Berlin,10002,DE\n"
-    files["regular_schedules.csv"] = "id,service_id,weekday,opens_at,closes_at\nr-1,svc-1,Thursday,09:00,12:00\n" \
-        "r-2,svc-1,5,22:00,02:00\n"
-    files["holiday_schedules.csv"] = "id,service_id,closed,opens_at,closes_at,start_date,end_date\n" \
-        "h-1,svc-1,true,,,2026-12-24,2026-12-26\n"
+    )
+    files["regular_schedules.csv"] = (
+        "id,service_id,weekday,opens_at,closes_at\nr-1,svc-1,Thursday,09:00,12:00\nr-2,svc-1,5,22:00,02:00\n"
+    )
+    files["holiday_schedules.csv"] = (
+        "id,service_id,closed,opens_at,closes_at,start_date,end_date\nh-1,svc-1,true,,,2026-12-24,2026-12-26\n"
+    )
     files["languages.csv"] = "id,service_id,language\nl-1,svc-1,fa\n"
     write_place(content_dir, files=files)
     content = load_content(content_dir, today=TODAY)

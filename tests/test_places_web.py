@@ -86,15 +86,23 @@ def test_a_service_page_shows_every_fact(demo):
 
 
 def test_an_http_link_is_shown_as_text_not_as_a_link(content_dir, tmp_path):
-    files = {**HSDS_30, "services.csv": HSDS_30["services.csv"].replace(
-        "status,assured_date\n", "status,assured_date,url\n").replace("2026-11-20\nsvc-2", "2026-11-20,http://old.example/\nsvc-2")}
+    files = {
+        **HSDS_30,
+        "services.csv": HSDS_30["services.csv"]
+        .replace("status,assured_date\n", "status,assured_date,url\n")
+        .replace("2026-11-20\nsvc-2", "2026-11-20,http://old.example/\nsvc-2"),
+    }
     write_place(content_dir, files=files)
     content = load_content(content_dir, today=date(2026, 12, 1))
     assert not content.errors and content.warnings
     out = tmp_path / "http.bundle"
     build_bundle(content, out)
-    html = create_app({"TESTING": True, "BUNDLE": str(out)}).test_client().get(
-        "/en/places/testville/services/svc-1").get_data(as_text=True)
+    html = (
+        create_app({"TESTING": True, "BUNDLE": str(out)})
+        .test_client()
+        .get("/en/places/testville/services/svc-1")
+        .get_data(as_text=True)
+    )
     assert '<span dir="ltr">http://old.example/</span>' in html and 'href="http://old.example/' not in html
 
 
@@ -135,8 +143,9 @@ def test_the_hsds_export_is_hsds_3_services(demo):
     body = json.loads(demo.test_client().get("/api/v1/en/places/example-city/hsds.json").data)
     legal = next(s for s in body["contents"] if s["id"] == "svc-legal")
     assert legal["name"] == "Free legal advice (sample)" and legal["status"] == "active"
-    assert {"freq": "WEEKLY", "byday": "TH,FR", "opens_at": "10:00", "closes_at": "16:00"}.items() <= \
-        legal["schedules"][0].items()
+    assert {"freq": "WEEKLY", "byday": "TH,FR", "opens_at": "10:00", "closes_at": "16:00"}.items() <= legal[
+        "schedules"
+    ][0].items()
     assert legal["phones"][0]["number"] == "030 23125 001"
     assert legal["service_at_locations"][0]["location"]["addresses"][0]["city"] == "Example City"
     assert body["total_items"] == len(body["contents"]) == 6  # the defunct one is not shown, nor exported
@@ -152,8 +161,10 @@ def test_the_place_pack_is_one_file_without_script(demo):
 
 
 def test_the_poster_takes_the_kiosk_address_from_public_url_never_from_host(demo):
-    html = demo.test_client().get("/fr/places/example-city/poster", headers={"Host": "evil.example"}).get_data(
-        as_text=True
+    html = (
+        demo.test_client()
+        .get("/fr/places/example-city/poster", headers={"Host": "evil.example"})
+        .get_data(as_text=True)
     )
     assert "https://kiosk.example.org/" in html and "evil.example" not in html
     assert '<svg role="img"' in html and 'lang="fr"' in html

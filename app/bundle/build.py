@@ -17,8 +17,8 @@ from typing import Any
 import sqlite_utils
 
 from app import fsutil
-from app.bundle.schema import APPLICATION_ID, INDEXES, PRIMARY_KEYS, SCHEMA_VERSION, SEARCH_SQL, TABLES, content_digest
 from app.bundle.place_rows import place_rows
+from app.bundle.schema import APPLICATION_ID, INDEXES, PRIMARY_KEYS, SCHEMA_VERSION, SEARCH_SQL, TABLES, content_digest
 from app.bundle.search import fold, synonyms_of
 from app.content.load import Content
 

@@ -63,7 +63,8 @@ def hsds_service(s: dict[str, Any], lang: str) -> dict[str, Any]:
         "phones": [{"id": f"{sid}-phone-{i}", "service_id": sid, "number": p["number"], "type": p["type"] or None,
                     "description": p["description"] or None} for i, p in enumerate(s["phones"])],
         "schedules": [_schedule(sid, i, r) for i, r in enumerate(s["schedules"])],
-        "languages": [{"id": f"{sid}-language-{i}", "service_id": sid, "code": c} for i, c in enumerate(s["languages"])],
+        "languages": [{"id": f"{sid}-language-{i}", "service_id": sid, "code": c}
+                      for i, c in enumerate(s["languages"])],
         "cost_options": [{"id": f"{sid}-cost-{i}", "service_id": sid, "option": c["option"] or None,
                           "amount": c["amount"], "currency": c["currency"] or None,
                           "amount_description": c["description"] or None} for i, c in enumerate(s["costs"])],

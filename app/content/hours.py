@@ -112,6 +112,24 @@ def _rfc_forbids(parts: dict[str, str]) -> str | None:
     return None
 
 
+def _more_parts(row: dict[str, str], parts: dict[str, str], report: Report) -> bool:
+    """Add a row's numeric parts, week start and until to an RRULE; False when one is unusable."""
+    for key in ("interval", "count", "bymonthday", "byweekno", "byyearday"):
+        value = row.get(key, "").strip().replace(" ", "")
+        if value:
+            parts[key.upper()] = value.removesuffix(".0")
+    wkst = row.get("wkst", "").strip().upper()
+    if wkst:
+        if wkst not in WEEKDAYS:
+            report(f"wkst: unknown weekday '{wkst}'", False)
+            return False
+        parts["WKST"] = wkst
+    until = day(row.get("until", ""), "until", report)
+    if until:
+        parts["UNTIL"] = until.replace("-", "") + "T235959"
+    return True
+
+
 def _rrule_text(row: dict[str, str], report: Report) -> str | None:
     """Return the RRULE of a 3.0 schedule row ('FREQ=WEEKLY;BYDAY=TH,FR'), or None when it has none."""
     freq = row.get("freq", "").strip().upper()
@@ -128,19 +146,8 @@ def _rrule_text(row: dict[str, str], report: Report) -> str | None:
         if found is None:
             return None
         parts["BYDAY"] = found
-    for key in ("interval", "count", "bymonthday", "byweekno", "byyearday"):
-        value = row.get(key, "").strip().replace(" ", "")
-        if value:
-            parts[key.upper()] = value.removesuffix(".0")
-    wkst = row.get("wkst", "").strip().upper()
-    if wkst:
-        if wkst not in WEEKDAYS:
-            report(f"wkst: unknown weekday '{wkst}'", False)
-            return None
-        parts["WKST"] = wkst
-    until = day(row.get("until", ""), "until", report)
-    if until:
-        parts["UNTIL"] = until.replace("-", "") + "T235959"
+    if not _more_parts(row, parts, report):
+        return None
     problem = _rfc_forbids(parts)
     text = ";".join(f"{k}={v}" for k, v in parts.items())
     if problem is None:

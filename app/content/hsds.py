@@ -39,7 +39,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "services": (("services.csv", "service.csv"), ("id", "name")),
     "organizations": (("organizations.csv", "organization.csv"), ("id", "name")),
     "locations": (("locations.csv", "location.csv"), ("id",)),
-    "service_at_location": (("service_at_location.csv", "services_at_location.csv"), ("id", "service_id", "location_id")),
+    "service_at_location": (("service_at_location.csv", "services_at_location.csv"),
+                            ("id", "service_id", "location_id")),
     "addresses": (("addresses.csv", "address.csv", "physical_addresses.csv", "physical_address.csv"),
                   ("id", "address_1", "city", "country")),
     "phones": (("phones.csv", "phone.csv"), ("id", "number")),
@@ -156,13 +157,17 @@ class Export:
         for table in ("services", "locations", "phones"):
             for r in self.t[table]:
                 if r.get("organization_id") and r["organization_id"] not in orgs:
-                    self.problem(table, r, f"organization_id '{r['organization_id']}' is not in organizations.csv", True)
+                    self.problem(
+                        table, r, f"organization_id '{r['organization_id']}' is not in organizations.csv", True
+                    )
         for r in self.t["taxonomy_terms"]:
             if r.get("parent_id") and r["parent_id"] not in terms:
                 self.problem("taxonomy_terms", r, f"parent_id '{r['parent_id']}' is not a taxonomy term", True)
         for r in self.t["attributes"]:
             if r["taxonomy_term_id"] not in terms:
-                self.problem("attributes", r, f"taxonomy_term_id '{r['taxonomy_term_id']}' is not a taxonomy term", True)
+                self.problem(
+                    "attributes", r, f"taxonomy_term_id '{r['taxonomy_term_id']}' is not a taxonomy term", True
+                )
             elif not any(r["link_id"] in ids for ids in self.ids.values()):
                 self.problem("attributes", r, f"link_id '{r['link_id']}' points to no row", True)
         for r in self.t["service_taxonomy"]:
@@ -225,7 +230,8 @@ class Export:
             "address": addresses[0][0] if addresses else [],
             "address_parts": addresses[0][1] if addresses else {},
             "accessibility": [x for r in self.by("accessibility", "location_id", row["id"])
-                              for x in (r.get("description", "") or r.get("accessibility", ""), r.get("details", "")) if x],
+                              for x in (r.get("description", "") or r.get("accessibility", ""), r.get("details", ""))
+                              if x],
         }  # fmt: skip
 
     def languages(self, service_id: str) -> list[str]:

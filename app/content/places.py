@@ -76,6 +76,23 @@ def _load_place(path: Path, languages: list[str], today: date, report: Report) -
 
     if not _ID.match(place_id):
         error(1, f"place folder '{place_id}' must be lower-case letters, digits and hyphens")
+    names, country, zone, language, mapping = _facts(data, languages, at, error)
+    if errors:
+        return None
+    place = Place(place_id, names, country, zone, data.get("parent"), bool(data.get("sample")))
+    place.contact = data.get("contact") or {}
+    place.emergency = _emergency(data.get("emergency") or [], place, languages, today, at, error)
+    facts = {"country": country, "timezone": zone, "language": language,
+             "services_checked": str(data.get("services_checked") or ""),
+             "categories": {str(k).lower(): v for k, v in mapping.items()}}  # fmt: skip
+    services = path.parent / "services"
+    if services.is_dir():
+        place.services = read_services(services, facts, set(languages), today, report)
+    return place
+
+
+def _facts(data: dict, languages: list[str], at, error) -> tuple[dict[str, str], str, str, str, dict]:
+    """Check place.yaml's own fields; return its names, country, zone, services language and category map."""
     for key in sorted(set(data) - _FIELDS):
         error(at(key), f"unknown field '{key}'")
     names = _names(data.get("name"), ("name",), languages, at, error, required=True)
@@ -97,18 +114,7 @@ def _load_place(path: Path, languages: list[str], today: date, report: Report) -
     for term, target in mapping.items():
         if target not in CATEGORIES:
             error(at("categories", term), f"category '{target}' is not one of: {', '.join(CATEGORIES)}")
-    if errors:
-        return None
-    place = Place(place_id, names, country, zone, data.get("parent"), bool(data.get("sample")))
-    place.contact = data.get("contact") or {}
-    place.emergency = _emergency(data.get("emergency") or [], place, languages, today, at, error)
-    facts = {"country": country, "timezone": zone, "language": language,
-             "services_checked": str(data.get("services_checked") or ""),
-             "categories": {str(k).lower(): v for k, v in mapping.items()}}  # fmt: skip
-    services = path.parent / "services"
-    if services.is_dir():
-        place.services = read_services(services, facts, set(languages), today, report)
-    return place
+    return names, country, zone, language, mapping
 
 
 def _names(value: Any, key: tuple, languages: list[str], at, error, required: bool = False) -> dict[str, str]:

@@ -33,7 +33,9 @@ def _translations(folder: Path, export: Export, languages: set[str], report: Rep
     found: dict[str, dict[str, dict]] = {}
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
         if path.stem not in languages:
-            report(path, 1, f"unknown language '{path.stem}' (languages.yaml lists {', '.join(sorted(languages))})", False)
+            report(
+                path, 1, f"unknown language '{path.stem}' (languages.yaml lists {', '.join(sorted(languages))})", False
+            )
             continue
         for row in read_csv(path, ("id",), report):
             if row["id"] not in export.ids["services"]:
@@ -79,7 +81,9 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
     sid = row["id"]
     sals = export.by("service_at_location", "service_id", sid)
     location_ids = {s["location_id"] for s in sals} | ({row["location_id"]} if row.get("location_id") else set())
-    locations = [export.location(export.ids["locations"][i]) for i in sorted(location_ids) if i in export.ids["locations"]]
+    locations = [
+        export.location(export.ids["locations"][i]) for i in sorted(location_ids) if i in export.ids["locations"]
+    ]
     sal_ids = {s["id"] for s in sals}
     phones = [export.phone("phones", r) for r in export.t["phones"] if export.applies(r, sid, location_ids, sal_ids)]
     org = export.ids["organizations"].get(row.get("organization_id", ""), {})
@@ -87,7 +91,9 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
     costs, free = _costs(export, sid)
     source = {k: row[k] for k in TRANSLATABLE if row.get(k)}
     if not source.get("eligibility_description") and eligibility:
-        source["eligibility_description"] = "; ".join(e.get("eligibility", "") for e in eligibility if e.get("eligibility"))
+        source["eligibility_description"] = "; ".join(
+            e.get("eligibility", "") for e in eligibility if e.get("eligibility")
+        )
     if not source.get("fees_description") and row.get("fees"):
         source["fees_description"] = row["fees"]
     return {
@@ -96,8 +102,13 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
         "status": row.get("status", "active").lower() or "active",
         "lang": export.place["language"],
         "texts": {export.place["language"]: source, **translations.get(sid, {})},
-        "organization": {"name": org.get("name", ""), "website": export.url("organizations", org, "website")
-                         or export.url("organizations", org, "url") if org else None, "email": org.get("email", "")},
+        "organization": {
+            "name": org.get("name", ""),
+            "website": export.url("organizations", org, "website") or export.url("organizations", org, "url")
+            if org
+            else None,
+            "email": org.get("email", ""),
+        },
         "url": export.url("services", row, "url"),
         "email": row.get("email", ""),
         "phones": [p for p in phones if p],
