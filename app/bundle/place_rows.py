@@ -25,7 +25,12 @@ def service_search_text(service: dict[str, Any]) -> str:
 
 def place_rows(places: list[Place]) -> dict[str, list[dict[str, Any]]]:
     """Return the rows of the places, emergency_numbers and services tables, in a fixed order."""
-    rows: dict[str, list[dict[str, Any]]] = {"places": [], "emergency_numbers": [], "services": []}
+    rows: dict[str, list[dict[str, Any]]] = {
+        "places": [],
+        "emergency_numbers": [],
+        "services": [],
+        "service_search": [],
+    }
     for position, p in enumerate(sorted(places, key=lambda p: p.id)):
         rows["places"].append(
             {"id": p.id, "parent": p.parent, "country": p.country, "timezone": p.timezone, "names": _json(p.names),
@@ -40,6 +45,9 @@ def place_rows(places: list[Place]) -> dict[str, list[dict[str, Any]]]:
             name = s["texts"][s["lang"]].get("name", s["id"])
             rows["services"].append(
                 {"place": p.id, "id": s["id"], "category": s["category"], "name": name, "checked": s["checked"],
-                 "data": _json(s), "search": service_search_text(s)}
+                 "data": _json(s)}
             )  # fmt: skip
+            rows["service_search"].append(
+                {"place": p.id, "id": s["id"], "name": name, "search": service_search_text(s)}
+            )
     return rows

@@ -169,9 +169,14 @@ def search_services(conn: sqlite3.Connection, query: str, lang: str, source: str
     words = [w for w in fold(query).split() if w]
     if not words:
         return []
-    where = " AND ".join("search LIKE ? ESCAPE '\\'" for _ in words)
-    like = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]
-    rows = conn.execute(f"SELECT place, data FROM services WHERE {where} ORDER BY name LIMIT ?", (*like, limit))
+    # A substring test over folded text: the words' folded forms, in any language, anywhere in a service's texts.
+    where = " AND ".join("instr(search, ?) > 0" for _ in words)
+    # Sort and cut on the narrow columns first; only the shown rows' JSON is read.
+    rows = conn.execute(
+        f"SELECT s.place, s.data FROM (SELECT place, id, name FROM service_search WHERE {where}"
+        " ORDER BY name LIMIT ?) AS m JOIN services s ON s.place = m.place AND s.id = m.id ORDER BY m.name",
+        (*words, limit),
+    )
     found = [{"place": row["place"], **_short(json.loads(row["data"]), lang, source)} for row in rows]
     for p in places(conn, lang, source):
         names = fold(" ".join(json.loads(conn.execute("SELECT names FROM places WHERE id = ?", (p["id"],))

@@ -90,8 +90,9 @@ TABLES: dict[str, dict[str, type]] = {
         "name": str,
         "checked": str,
         "data": str,
-        "search": str,
     },
+    # The folded texts a service search scans, apart from the large JSON so a scan reads little.
+    "service_search": {"place": str, "id": str, "name": str, "search": str},
 }
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "meta": "key",
@@ -103,6 +104,7 @@ PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "places": "id",
     "emergency_numbers": ("place", "position"),
     "services": ("place", "id"),
+    "service_search": ("place", "id"),
 }
 # Indexes the builder creates, by name; SQLite adds its own for primary keys.
 INDEXES = {
@@ -126,6 +128,7 @@ DIGEST_TABLES = {
     "places": "id",
     "emergency_numbers": "place, position",
     "services": "place, id",
+    "service_search": "place, id",
 }
 # Metadata that is content; build time, digest and the signer's details are not.
 CONTENT_META = ("schema_version", "source_language")

@@ -127,12 +127,29 @@ class Export:
             else:
                 self.t[table] = []
         self.ids = {table: {r["id"]: r for r in rows} for table, rows in self.t.items()}
+        self._groups: dict[tuple[str, str], dict[str, list[Row]]] = {}
 
     def problem(self, table: str, row: Row, message: str, warning: bool = False) -> None:
         self.report(self.paths[table], row["_line"], message, warning)
 
     def by(self, table: str, key: str, value: str) -> list[Row]:
-        return [r for r in self.t[table] if r.get(key) == value]
+        """Return the rows of a table whose `key` column is `value` (grouped once per table and key)."""
+        if (table, key) not in self._groups:
+            groups: dict[str, list[Row]] = {}
+            for r in self.t[table]:
+                groups.setdefault(r.get(key, ""), []).append(r)
+            self._groups[(table, key)] = groups
+        return self._groups[(table, key)].get(value, []) if value else []
+
+    def linked(self, table: str, service_id: str, location_ids: set[str], sal_ids: set[str]) -> list[Row]:
+        """Return a table's rows that belong to a service (see `applies`), in file order."""
+        found = {id(r): r for r in self.by(table, "service_id", service_id)}
+        for sal in sal_ids:
+            found.update((id(r), r) for r in self.by(table, "service_at_location_id", sal))
+        for location in location_ids:
+            found.update((id(r), r) for r in self.by(table, "location_id", location))
+        rows = [r for r in found.values() if self.applies(r, service_id, location_ids, sal_ids)]
+        return sorted(rows, key=lambda r: r["_line"])
 
     def check_links(self) -> None:
         """Report ids that a shown row names but no table defines (errors) and dangling optional links (warnings)."""
@@ -260,9 +277,7 @@ class Export:
     def schedules(self, service_id: str, location_ids: set[str], sal_ids: set[str]) -> list[dict[str, Any]]:
         found = []
         for table, kind in (("schedules", "schedules"), ("regular", "regular"), ("holiday", "holiday")):
-            for r in self.t[table]:
-                if not self.applies(r, service_id, location_ids, sal_ids):
-                    continue
+            for r in self.linked(table, service_id, location_ids, sal_ids):
 
                 def report(message: str, warning: bool, r: Row = r, table: str = table) -> None:
                     self.problem(table, r, message, warning)
@@ -278,7 +293,7 @@ class Export:
             if explicit in CATEGORIES:
                 return explicit
             self.problem("services", row, f"category '{explicit}' is not one of: {', '.join(CATEGORIES)}")
-        term_ids = [a["taxonomy_term_id"] for a in self.t["attributes"] if a["link_id"] == row["id"]]
+        term_ids = [a["taxonomy_term_id"] for a in self.by("attributes", "link_id", row["id"])]
         term_ids += [s["taxonomy_id"] for s in self.by("service_taxonomy", "service_id", row["id"])]
         for term_id in term_ids:
             term = self.ids["taxonomy_terms"].get(term_id)

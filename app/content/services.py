@@ -85,7 +85,7 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
         export.location(export.ids["locations"][i]) for i in sorted(location_ids) if i in export.ids["locations"]
     ]
     sal_ids = {s["id"] for s in sals}
-    phones = [export.phone("phones", r) for r in export.t["phones"] if export.applies(r, sid, location_ids, sal_ids)]
+    phones = [export.phone("phones", r) for r in export.linked("phones", sid, location_ids, sal_ids)]
     org = export.ids["organizations"].get(row.get("organization_id", ""), {})
     eligibility = [e for e in export.by("eligibility", "service_id", sid)]
     costs, free = _costs(export, sid)
@@ -116,7 +116,7 @@ def _service(export: Export, row: Row, translations: dict[str, dict[str, dict]])
         "languages": export.languages(sid),
         "costs": costs,
         "free": free,
-        "documents": [d["document"] for d in export.t["required_documents"] if d.get("service_id") == sid],
+        "documents": [d["document"] for d in export.by("required_documents", "service_id", sid)],
         "schedules": export.schedules(sid, location_ids, sal_ids),
         "minimum_age": row.get("minimum_age", "").removesuffix(".0"),
         "maximum_age": row.get("maximum_age", "").removesuffix(".0"),

@@ -148,8 +148,15 @@ def pieces(conn: sqlite3.Connection) -> list[Piece]:
     for place in _select(conn, "SELECT * FROM places ORDER BY id"):
         numbers = _select(conn, "SELECT * FROM emergency_numbers WHERE place = ? ORDER BY position", (place["id"],))
         found.append(Piece(f"place/{place['id']}", canonical({"place": place, "emergency": numbers})))
-    for service in _select(conn, "SELECT * FROM services ORDER BY place, id"):
-        found.append(Piece(f"service/{service['place']}/{service['id']}", canonical(service)))
+    services = conn.execute(
+        "SELECT s.*, x.name AS search_name, x.search AS search_text FROM services s"
+        " JOIN service_search x ON x.place = s.place AND x.id = s.id ORDER BY s.place, s.id"
+    )
+    for row in services:
+        service = dict(row)
+        search = {"place": service["place"], "id": service["id"], "name": service.pop("search_name"),
+                  "search": service.pop("search_text")}  # fmt: skip
+        found.append(Piece(f"service/{service['place']}/{service['id']}", canonical([service, search])))
     return found
 
 
@@ -330,7 +337,7 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
     """
     rows: Rows = {"meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "search": []}
     rows["glossary"] = []
-    rows.update({"places": [], "emergency_numbers": [], "services": []})
+    rows.update({"places": [], "emergency_numbers": [], "services": [], "service_search": []})
     for entry in manifest["objects"]:
         data = json.loads(raw_objects[entry["sha256"]])
         name = entry["name"]
@@ -346,7 +353,8 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
             rows["places"].append(data["place"])
             rows["emergency_numbers"].extend(data["emergency"])
         elif name.startswith("service/"):
-            rows["services"].append(data)
+            rows["services"].append(data[0])
+            rows["service_search"].append(data[1])
         else:
             rows["glossary"].extend(data)
     seal = manifest["bundle"]
