@@ -200,3 +200,45 @@ def must(value: T | None) -> T:
     """Return a value that the test expects to be there (a match, a message, an installed bundle)."""
     assert value is not None
     return value
+
+
+PLACE_YAML = """name:
+  en: Testville
+  ar: مدينة الاختبار
+country: DE
+timezone: Europe/Berlin
+services_checked: 2026-11-20
+emergency:
+  - number: "112"
+    name:
+      en: Ambulance and fire
+    source: https://digital-strategy.ec.europa.eu/en/policies/112
+    checked: 2026-11-20
+"""
+# A small HSDS 3.0 export: one organisation, two services at one location.
+HSDS_30 = {
+    "organizations.csv": "id,name,description\norg-1,Test Org,An organisation.\n",
+    "services.csv": "id,organization_id,name,description,status,assured_date\n"
+    "svc-1,org-1,Legal clinic,Free advice.,active,2026-11-20\n"
+    "svc-2,org-1,Food bank,Food parcels.,active,2026-11-20\n",
+    "locations.csv": "id,location_type,name,latitude,longitude\nloc-1,physical,Main hall,52.5,13.4\n",
+    "service_at_location.csv": "id,service_id,location_id\nsal-1,svc-1,loc-1\nsal-2,svc-2,loc-1\n",
+    "addresses.csv": "id,location_id,address_1,city,state_province,postal_code,country,address_type\n"
+    "addr-1,loc-1,1 Test Street,Testville,Berlin,10001,DE,physical\n",
+    "phones.csv": "id,service_id,number,type\nph-1,svc-1,030 23125 001,voice\n",
+    "schedules.csv": 'id,service_id,freq,byday,opens_at,closes_at\nsch-1,svc-1,WEEKLY,"TH,FR",10:00,16:00\n',
+}
+
+
+def write_place(
+    content_dir: Path, place_id: str = "testville", place_yaml: str = PLACE_YAML, files: dict[str, str] | None = None
+) -> Path:
+    """Write a place folder (place.yaml and an HSDS export in services/) into a content folder."""
+    folder = content_dir / "places" / place_id
+    (folder / "services").mkdir(parents=True, exist_ok=True)
+    (folder / "place.yaml").write_text(place_yaml, encoding="utf-8")
+    for name, text in (HSDS_30 if files is None else files).items():
+        path = folder / "services" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder

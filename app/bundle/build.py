@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from app import fsutil
+from app.bundle.place_rows import place_rows
 from app.bundle.remittance_rows import remittance_rows
 from app.bundle.schema import (
     APPLICATION_ID,
@@ -80,6 +81,7 @@ def bundle_rows(content: Content) -> Rows:
             for t in sorted(content.terms, key=lambda t: (t.lang, t.id))
         ],
         **remittance_rows(content.remittances),
+        **place_rows(content.places),
     }  # fmt: skip
 
 

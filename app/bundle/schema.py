@@ -98,6 +98,37 @@ TABLES: dict[str, dict[str, type]] = {
         "interbank": str,
         **{f"{a}_{k}": str for a in ("cc1", "cc2") for k in ("amount", "fee", "rate", "margin", "total")},
     },
+    # Local help (issue #14): places, their emergency numbers, their HSDS services.
+    # JSON columns hold what is only ever shown, never queried.
+    "places": {
+        "id": str,
+        "parent": str,
+        "country": str,
+        "timezone": str,
+        "names": str,
+        "sample": int,
+        "contact": str,
+        "position": int,
+    },
+    "emergency_numbers": {
+        "place": str,
+        "position": int,
+        "number": str,
+        "tel": str,
+        "names": str,
+        "source": str,
+        "checked": str,
+    },
+    "services": {
+        "place": str,
+        "id": str,
+        "category": str,
+        "name": str,
+        "checked": str,
+        "data": str,
+    },
+    # The folded texts a service search scans, apart from the large JSON so a scan reads little.
+    "service_search": {"place": str, "id": str, "name": str, "search": str},
 }
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "meta": "key",
@@ -110,6 +141,10 @@ PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "remit_corridors": "corridor",
     "remit_costs": ("corridor", "period", "amount"),
     "remit_services": ("corridor", "position"),
+    "places": "id",
+    "emergency_numbers": ("place", "position"),
+    "services": ("place", "id"),
+    "service_search": ("place", "id"),
 }
 # Indexes the builder creates, by name; SQLite adds its own for primary keys.
 INDEXES = {
@@ -145,6 +180,10 @@ DIGEST_TABLES = {
     "remit_corridors": "corridor",
     "remit_costs": "corridor, period, amount",
     "remit_services": "corridor, position",
+    "places": "id",
+    "emergency_numbers": "place, position",
+    "services": "place, id",
+    "service_search": "place, id",
 }
 # Columns stored compressed: the digest, sync and readers see the value unpack_html returns.
 PACKED_COLUMNS = {"articles": ("html",)}

@@ -19,6 +19,7 @@ from app.content.render import render_articles
 from app.kiosk_state import kiosk_today
 
 __all__ = ["Article", "Content", "Language", "Problem", "Term", "Topic", "article_hash", "load_content"]
+from app.content.places import load_places
 
 
 def load_content(root: Path, today: date | None = None) -> Content:
@@ -37,6 +38,7 @@ def load_content(root: Path, today: date | None = None) -> Content:
     render_articles(content)
     checks.check_content(content, today or kiosk_today())
     _load_remittances(content, today or kiosk_today())
+    _load_places(content, today or kiosk_today())
     content.problems.sort(key=lambda p: (str(p.path), p.line, p.message))
     return content
 
@@ -44,6 +46,11 @@ def load_content(root: Path, today: date | None = None) -> Content:
 def _load_remittances(content: Content, today: date) -> None:
     content.remittances, issues = remittances.load_remittances(content.root, today)
     content.problems.extend(Problem(path, line, message, warning) for path, line, message, warning in issues)
+
+
+def _load_places(content: Content, today: date) -> None:
+    codes = [lang.code for lang in content.languages]
+    content.places = load_places(content.root, codes, today, content.add)
 
 
 def _read_yaml(content: Content, path: Path, first_line: int = 1, text: str | None = None):

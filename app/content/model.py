@@ -6,9 +6,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.content import yamlfile
+
+if TYPE_CHECKING:
+    from app.content.places import Place
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,8 @@ class Content:
     # load: links to them are not reported again, so one mistake gives one message.
     unloaded: set[str] = field(default_factory=set)
     unloaded_terms: set[str] = field(default_factory=set)
+    # Places with their emergency numbers and services (app/content/places.py).
+    places: list[Place] = field(default_factory=list)
     # Remittance prices (app/content/remittances.py), None without a `remittances/` folder.
     remittances: Any = None
 

@@ -142,7 +142,26 @@ def pieces(conn: sqlite3.Connection) -> list[Piece]:
     for (lang,) in conn.execute("SELECT DISTINCT lang FROM glossary ORDER BY lang"):
         terms = _select(conn, "SELECT * FROM glossary WHERE lang = ? ORDER BY id", (lang,))
         found.append(Piece(f"glossary/{lang}", canonical(terms)))
-    return found + remittance_pieces(conn)
+    return found + remittance_pieces(conn) + place_pieces(conn)
+
+
+def place_pieces(conn: sqlite3.Connection) -> list[Piece]:
+    found = []
+    # Local help: one object per place (with its emergency numbers) and one per service,
+    # so a changed phone number moves one small object.
+    for place in _select(conn, "SELECT * FROM places ORDER BY id"):
+        numbers = _select(conn, "SELECT * FROM emergency_numbers WHERE place = ? ORDER BY position", (place["id"],))
+        found.append(Piece(f"place/{place['id']}", canonical({"place": place, "emergency": numbers})))
+    services = conn.execute(
+        "SELECT s.*, x.name AS search_name, x.search AS search_text FROM services s"
+        " JOIN service_search x ON x.place = s.place AND x.id = s.id ORDER BY s.place, s.id"
+    )
+    for row in services:
+        service = dict(row)
+        search = {"place": service["place"], "id": service["id"], "name": service.pop("search_name"),
+                  "search": service.pop("search_text")}  # fmt: skip
+        found.append(Piece(f"service/{service['place']}/{service['id']}", canonical([service, search])))
+    return found
 
 
 def remittance_pieces(conn: sqlite3.Connection) -> list[Piece]:
@@ -335,6 +354,7 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
     rows: dict[str, list[dict[str, Any]]] = {
         "meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "glossary": [],
         "remit_source": [], "remit_corridors": [], "remit_costs": [], "remit_services": [],
+        "places": [], "emergency_numbers": [], "services": [], "service_search": [],
     }  # fmt: skip
     for entry in manifest["objects"]:
         data = json.loads(raw_objects[entry["sha256"]])
@@ -352,6 +372,12 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
             rows["remit_corridors"].append(corridor)
             rows["remit_costs"].extend(costs)
             rows["remit_services"].extend(services)
+        elif name.startswith("place/"):
+            rows["places"].append(data["place"])
+            rows["emergency_numbers"].extend(data["emergency"])
+        elif name.startswith("service/"):
+            rows["services"].append(data[0])
+            rows["service_search"].append(data[1])
         else:
             rows["glossary"].extend(data)
     seal = manifest["bundle"]

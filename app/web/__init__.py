@@ -8,7 +8,7 @@ from flask import Flask
 
 from app import __version__, settings
 from app.i18n import runtime as i18n
-from app.web import api, assets, delivery, offline, pages, remittance_api, remittances, store
+from app.web import api, assets, delivery, offline, pages, places, places_api, remittance_api, remittances, store
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,4 +39,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline.bp)
     app.register_blueprint(remittances.bp)
     app.register_blueprint(remittance_api.bp)
+    app.register_blueprint(places.bp)
+    app.register_blueprint(places_api.bp)
     return app

@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from werkzeug.exceptions import HTTPException
 
+from app.bundle import places as local
 from app.bundle import read as bundle
 from app.i18n import runtime as i18n
 from app.kiosk_state import kiosk_today
@@ -185,7 +186,9 @@ def glossary() -> str:
 def search() -> str:
     query = request.args.get("q", "")
     found = bundle.search(store.get_db(), g.lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"])
-    return render_template("pages/search.html", query=query, found=found, language=language)
+    # Local help is searched apart from the articles' full-text index (app/bundle/places.py).
+    services = local.search_services(store.get_db(), query, g.lang, store.source_language())
+    return render_template("pages/search.html", query=query, found=found, language=language, services=services)
 
 
 def language(code: str) -> dict[str, str]:

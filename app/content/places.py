@@ -1,0 +1,161 @@
+"""Load `content/places/<place-id>/place.yaml` and its HSDS services, every problem with file and line.
+
+place.yaml holds what a reader needs before any service: the place's name in
+each language, its country (ISO 3166-1 alpha-2) and IANA time zone, and its
+emergency numbers, each with an official source and the date it was checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.categories import CATEGORIES
+from app.content import dialling, yamlfile
+from app.content.services import STALE_AFTER, read_services
+
+Report = Callable[[Path, int, str, bool], None]
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_FIELDS = {"name", "country", "timezone", "parent", "emergency", "contact", "sample", "language",
+           "services_checked", "categories"}  # fmt: skip
+
+
+@dataclass
+class Place:
+    id: str
+    names: dict[str, str]
+    country: str
+    timezone: str
+    parent: str | None = None
+    sample: bool = False
+    contact: dict[str, Any] = field(default_factory=dict)
+    emergency: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_places(root: Path, languages: list[str], today: date, report: Report) -> list[Place]:
+    """Return every place under `root/places`, reporting each problem through `report`."""
+    found = []
+    folder = root / "places"
+    for path in sorted(folder.glob("*/place.yaml")) if folder.is_dir() else []:
+        place = _load_place(path, languages, today, report)
+        if place is not None:
+            found.append(place)
+    ids = {p.id for p in found}
+    for p in found:
+        if p.parent and p.parent not in ids:
+            report(folder / p.id / "place.yaml", 1, f"parent '{p.parent}' is not a place", False)
+    return found
+
+
+def _load_place(path: Path, languages: list[str], today: date, report: Report) -> Place | None:
+    place_id = path.parent.name
+    try:
+        data, lines = yamlfile.load(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, yamlfile.YamlError) as exc:
+        report(path, getattr(exc, "line", 1), str(exc) if isinstance(exc, yamlfile.YamlError) else "not UTF-8", False)
+        return None
+    if not isinstance(data, dict):
+        report(path, 1, "expected `field: value` lines", False)
+        return None
+
+    def at(*key: Any) -> int:
+        return yamlfile.line_of(lines, key, 1)
+
+    errors: list[str] = []
+
+    def error(line: int, message: str, warning: bool = False) -> None:
+        report(path, line, message, warning)
+        if not warning:
+            errors.append(message)
+
+    if not _ID.match(place_id):
+        error(1, f"place folder '{place_id}' must be lower-case letters, digits and hyphens")
+    names, country, zone, language, mapping = _facts(data, languages, at, error)
+    if errors:
+        return None
+    place = Place(place_id, names, country, zone, data.get("parent"), bool(data.get("sample")))
+    place.contact = data.get("contact") or {}
+    place.emergency = _emergency(data.get("emergency") or [], place, languages, today, at, error)
+    facts = {"country": country, "timezone": zone, "language": language,
+             "services_checked": str(data.get("services_checked") or ""),
+             "categories": {str(k).lower(): v for k, v in mapping.items()}}  # fmt: skip
+    services = path.parent / "services"
+    if services.is_dir():
+        place.services = read_services(services, facts, set(languages), today, report)
+    return place
+
+
+def _facts(data: dict, languages: list[str], at, error) -> tuple[dict[str, str], str, str, str, dict]:
+    """Check place.yaml's own fields; return its names, country, zone, services language and category map."""
+    for key in sorted(set(data) - _FIELDS):
+        error(at(key), f"unknown field '{key}'")
+    names = _names(data.get("name"), ("name",), languages, at, error, required=True)
+    country = str(data.get("country", "")).strip()
+    if not dialling.is_known_country(country):
+        error(at("country"), f"country '{country}' is not an ISO 3166-1 alpha-2 code such as 'DE'")
+    zone = str(data.get("timezone", "")).strip()
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        error(at("timezone"), f"timezone '{zone}' is not an IANA time zone such as 'Europe/Berlin'")
+    language = str(data.get("language", languages[0]))
+    if language not in languages:
+        error(at("language"), f"unknown language '{language}'")
+    mapping = data.get("categories") or {}
+    if not isinstance(mapping, dict):
+        error(at("categories"), "categories: expected `taxonomy term: category` lines")
+        mapping = {}
+    for term, target in mapping.items():
+        if target not in CATEGORIES:
+            error(at("categories", term), f"category '{target}' is not one of: {', '.join(CATEGORIES)}")
+    return names, country, zone, language, mapping
+
+
+def _names(value: Any, key: tuple, languages: list[str], at, error, required: bool = False) -> dict[str, str]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        error(at(*key), f"{'.'.join(map(str, key))}: expected `language: text` lines")
+        return {}
+    for code in value:
+        if code not in languages:
+            error(at(*key, code), f"unknown language '{code}'")
+    if languages[0] not in value:
+        error(at(*key), f"{'.'.join(map(str, key))} needs a text in '{languages[0]}'")
+    return {k: v.strip() for k, v in value.items()}
+
+
+def _emergency(items: Any, place: Place, languages: list[str], today: date, at, error) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        error(at("emergency"), "emergency: expected a list of numbers")
+        return []
+    found = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            error(at("emergency", i), "expected number, name, source and checked")
+            continue
+        number = str(item.get("number", "")).strip()
+        target = dialling.tel(number, place.country)
+        if target is None:
+            error(at("emergency", i, "number"), f"emergency number '{number}' cannot be dialled in {place.country}")
+        source = str(item.get("source", ""))
+        if not source.startswith("https://"):
+            error(at("emergency", i, "source"), "source: an official https:// page that lists this number")
+        checked = item.get("checked")
+        try:
+            checked_on = date.fromisoformat(str(checked))
+        except ValueError:
+            error(at("emergency", i, "checked"), "checked: the date the number was checked, YYYY-MM-DD")
+            checked_on = None
+        if checked_on and today - checked_on > STALE_AFTER:
+            error(at("emergency", i, "checked"), f"not checked since {checked_on} (more than 6 months)", True)
+        names = _names(item.get("name"), ("emergency", i, "name"), languages, at, error, required=True)
+        found.append({"number": number, "tel": target, "names": names, "source": source,
+                      "checked": checked_on.isoformat() if checked_on else ""})  # fmt: skip
+    return found
