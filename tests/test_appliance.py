@@ -16,7 +16,7 @@ from app.cli.commands import main
 from app.distribution.envelope import next_version
 from app.web.server import interface_addresses, reader_addresses
 
-from .helpers import ROOT, free_port, wait_for
+from .helpers import ROOT, free_port, must, wait_for
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -108,7 +108,7 @@ def test_two_signed_builds_in_the_same_second_get_two_versions(content_dir, tmp_
     for _ in range(3):
         result = run("build", str(content_dir), "-o", str(out), "--sign", str(publisher.secret))
         assert result.exit_code == 0, result.output
-        versions.append(int(re.search(r"signed as version (\d+)", result.output)[1]))
+        versions.append(int(must(re.search(r"signed as version (\d+)", result.output))[1]))
     assert versions == sorted(set(versions)) and len(set(versions)) == 3
 
 
