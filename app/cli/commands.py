@@ -163,6 +163,7 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
         ListenError,
         configure_access_log,
         create_server,
+        is_lan_url,
         raise_file_limit,
         reader_addresses,
         waitress_options,
@@ -180,8 +181,12 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
         fail(str(exc))
     configure_access_log(bool(app.config["ACCESS_LOG"]))
     click.echo(f"Serving {live} (Ctrl+C stops). Phones can open:")
-    for address in reader_addresses(hosts, port, app.config["PUBLIC_URL"]):
+    addresses = reader_addresses(hosts, port, app.config["PUBLIC_URL"])
+    for address in addresses:
         click.echo(f"  {address}")
+    # The poster's address when there is no PUBLIC_URL: a network address of this
+    # machine (never loopback, never the mDNS name that some phones cannot resolve).
+    app.config["SERVED_ADDRESSES"] = [a for a in addresses if is_lan_url(a)]
     if all(h.startswith("127.") or h == "::1" for h in hosts) and not app.config["PUBLIC_URL"]:
         click.echo("  (only this machine can: --host 0.0.0.0 listens on the local network)")
     server.run()

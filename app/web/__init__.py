@@ -8,7 +8,7 @@ from flask import Flask
 
 from app import __version__, settings
 from app.i18n import runtime as i18n
-from app.web import api, assets, delivery, offline, pages, status, store
+from app.web import api, assets, delivery, offline, pages, poster, status, store
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -38,4 +38,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(poster.bp)
     return app

@@ -24,6 +24,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Descriptors kept free for what is not a client: the listening sockets,
 # waitress's wake-up pipe, bundle files, logs, a response spooled to disk.
@@ -156,6 +157,14 @@ def _ipv6_addresses() -> list[str]:
         if not address.is_link_local:
             found.append(str(address))
     return found
+
+
+def is_lan_url(url: str) -> bool:
+    """Return whether an address `reader_addresses` listed is a network address of this machine (not loopback)."""
+    try:
+        return not ipaddress.ip_address(urlsplit(url).hostname or "").is_loopback
+    except ValueError:
+        return False  # a name: PUBLIC_URL or <hostname>.local
 
 
 def _url(host: str, port: int) -> str:
