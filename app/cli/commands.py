@@ -16,6 +16,7 @@ from app.bundle.schema import seal_meta
 from app.cli.bundle import bundle_group, export_static_command, keys, publish_command, sync_command
 from app.cli.console import DEFAULT_CONTENT, fail
 from app.cli.i18n import i18n
+from app.cli.kiosk import kiosk
 from app.cli.root import root_group
 from app.content.load import Content, load_content
 from app.distribution import signing
@@ -231,6 +232,7 @@ main.add_command(bundle_group)
 main.add_command(publish_command)
 main.add_command(sync_command)
 main.add_command(export_static_command)
+main.add_command(kiosk)
 
 
 if __name__ == "__main__":
