@@ -85,11 +85,9 @@ def test_the_dockerfile_steps_build_and_serve_the_demo(tmp_path):
                 command, shell=True, cwd=workdir, env=env, capture_output=True, text=True, timeout=900
             )
             assert result.returncode == 0, (command, result.stderr[-2000:])
-    command = json.loads(next(arg for k, arg in instructions() if k == "CMD"))
-    command = [port if part == "8000" else part for part in command]
-    server = subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    start = json.loads(next(arg for k, arg in instructions() if k == "CMD"))
+    start = [port if part == "8000" else part for part in start]
+    server = subprocess.Popen(start, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/en/")
         assert requests.get(f"http://127.0.0.1:{port}/ar/", timeout=30).status_code == 200
