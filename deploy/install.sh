@@ -64,9 +64,15 @@ else
 fi
 
 echo "3/4 Trusting the publisher and loading the guidance"
-$RUN env WAYPOST_INSTANCE_PATH="$INSTANCE" "$PREFIX/bin/waypost" keys trust root.json
+# A desktop mounts a stick for its own user only: hand the two files over in a
+# folder the waypost user can read.
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+install -m 0644 root.json guidance.bundle "$STAGE/"
+chmod 0755 "$STAGE"
+$RUN env WAYPOST_INSTANCE_PATH="$INSTANCE" "$PREFIX/bin/waypost" keys trust "$STAGE/root.json"
 # Already installed (an update of the program alone) is not a failure.
-$RUN env WAYPOST_INSTANCE_PATH="$INSTANCE" "$PREFIX/bin/waypost" bundle import guidance.bundle \
+$RUN env WAYPOST_INSTANCE_PATH="$INSTANCE" "$PREFIX/bin/waypost" bundle import "$STAGE/guidance.bundle" \
   || echo "note: the guidance in this folder was not installed (see the line above); the kiosk keeps what it had"
 
 if [ "$SYSTEM" = yes ]; then

@@ -39,7 +39,7 @@ def test_the_status_page_names_version_publisher_last_update_and_kept_bundles(
     assert "<dd>Test NGO (test-ngo)</dd>" in html
     assert "Confirmed current on" in html
     assert "not newer than the installed version 20261201100508" in html
-    assert re.search(r"<dt>Disk space left</dt><dd>[\d.,]+\s?[GM]B</dd>", html)
+    assert re.search(r"<dt>Disk space left</dt><dd>[\d.,]+\s?[GM]B free</dd>", html)
     assert "-v20261201100507-" in html  # the kept bundle
     log = re.findall(r'<li(?: class="failed")?><time', html)
     assert len(log) == 3
