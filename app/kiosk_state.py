@@ -8,6 +8,7 @@ fresh the guidance is without importing any installing code.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ from typing import Any
 from app import fsutil
 
 STATE_NAME = "kiosk-state.json"
+LOG_NAME = "kiosk-log.txt"
+HISTORY_FOLDER = "previous-bundles"
+# About 2,000 one-line outcomes: years of nightly syncs, and still a small file.
+MAX_LOG_BYTES = 256 * 1024
+MAX_LINE = 500
 
 
 def state_path(live: Path) -> Path:
@@ -45,9 +51,82 @@ def record(live: Path, action: str, ok: bool, message: str, *, confirmed_on: dat
     try:
         Path(live).parent.mkdir(parents=True, exist_ok=True)
         fsutil.atomic_write(state_path(live), json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+        append_log(live, state["last"])
     except OSError:
         return False
     return True
+
+
+def log_path(live: Path) -> Path:
+    """Return the log of every import, sync, rollback and revocation of the kiosk serving `live`."""
+    return Path(live).with_name(LOG_NAME)
+
+
+def append_log(live: Path, entry: dict[str, Any]) -> None:
+    """Add one outcome as one line (`TIME ACTION ok|failed MESSAGE`), keeping the log under MAX_LOG_BYTES.
+
+    One write() on a file opened with O_APPEND: a line is never interleaved
+    with another process's, and a power cut loses at most the line being
+    written. A log grown too large keeps its newer half, rewritten atomically.
+    """
+    message = " ".join(str(entry["message"]).split())[:MAX_LINE]
+    line = f"{entry['at']} {entry['action']} {'ok' if entry['ok'] else 'failed'} {message}\n".encode()
+    path = log_path(live)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = 0
+    if size + len(line) > MAX_LOG_BYTES:
+        kept = path.read_bytes()[-(MAX_LOG_BYTES // 2) :]
+        fsutil.atomic_write(path, kept[kept.find(b"\n") + 1 :])
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_log(live: Path, count: int = 20) -> list[dict[str, Any]]:
+    """Return the newest `count` outcomes of the kiosk's log, newest first."""
+    try:
+        lines = log_path(live).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in reversed(lines[-count:]):
+        parts = line.split(" ", 3)
+        if len(parts) == 4:
+            found.append({"at": parts[0], "action": parts[1], "ok": parts[2] == "ok", "message": parts[3]})
+    return found
+
+
+def kept_bundles(live: Path) -> list[str]:
+    """Return the names of the bundles kept for rollback beside `live`, newest first."""
+    folder = Path(live).parent / HISTORY_FOLDER
+    try:
+        return sorted((p.name for p in folder.iterdir() if p.name.endswith(".bundle")), reverse=True)
+    except OSError:
+        return []
+
+
+def trust_folder(config: dict[str, Any], instance_path: str | Path) -> Path:
+    """Return the kiosk's trust folder: TRUST_DIR, or `trust/` in the instance folder."""
+    return Path(config.get("TRUST_DIR") or Path(instance_path) / "trust")
+
+
+def key_name(trust_dir: Path, key_id: str | None) -> str | None:
+    """Return the name the kiosk's trusted root gives a key ("Refugee Aid Calais"), for display only.
+
+    The root was verified when `waypost keys trust` or a sync stored it; a name
+    shown on a page vouches for nothing, so it is read here without checking.
+    """
+    try:
+        keys = json.loads((Path(trust_dir) / "root.json").read_text(encoding="utf-8"))["signed"]["keys"]
+        name = keys[key_id]["name"] if key_id else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def confirmed_on(live: Path, built_on: date | None) -> date | None:

@@ -93,7 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ACCESS_LOG",
         False,
-        "Log each request's method, path and status. Never logs IP addresses.",
+        "Log each request's method, path, status and duration to standard error (the journal under systemd). "
+        "Never logs IP addresses or query strings.",
     ),
     Setting(
         "SEARCH_RESULTS",

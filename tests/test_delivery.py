@@ -63,5 +63,8 @@ def test_access_logging_never_records_addresses(make_app, caplog):
     client = make_app(ACCESS_LOG=True).test_client()
     with caplog.at_level("INFO", logger="waypost.access"):
         client.get("/en/", environ_base={"REMOTE_ADDR": "203.0.113.7"})
-    assert "GET /en/ 200" in caplog.text
-    assert "203.0.113.7" not in caplog.text
+        client.get("/en/search?q=asylum+Calais")
+    logged = [r.getMessage() for r in caplog.records if r.name == "waypost.access"]
+    assert re.fullmatch(r"GET /en/ 200 \d+\.\dms", logged[0])
+    assert re.fullmatch(r"GET /en/search 200 \d+\.\dms", logged[1])  # never what was searched
+    assert "203.0.113.7" not in caplog.text and "asylum" not in caplog.text

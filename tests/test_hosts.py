@@ -24,6 +24,8 @@ PATHS = [
     "/en/offline",
     "/en/offline-search",
     "/fa/on-this-phone",
+    "/en/status",
+    "/ar/poster",  # its address comes from PUBLIC_URL, never the Host
     "/leave",  # the one redirect to another site: the operator's LEAVE_URL, never the Host
     "/en/money/offline.json",
     "/en/manifest.webmanifest",

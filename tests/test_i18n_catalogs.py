@@ -80,7 +80,7 @@ def test_extract_reads_python_new_template_folders_and_javascript_with_translato
 def test_update_adds_new_strings_marks_changed_ones_fuzzy_and_keeps_headers(translations):
     pot = translations / "messages.pot"
     ar_path = translations / "ar/LC_MESSAGES/messages.po"
-    # Strings added since the last translation round are missing or fuzzy already: count from there.
+    # Strings added since the last translation round are missing (or fuzzy) already.
     before = catalogs.counts(catalogs.read_catalog(pot), catalogs.read_catalog(ar_path))
     edit(pot, 'msgid "Search the guidance"', 'msgid "Search all the guidance"')
     edit(pot, 'msgid "Topics"\nmsgstr ""\n', 'msgid "Topics"\nmsgstr ""\n\nmsgid "Brand new string"\nmsgstr ""\n')
@@ -92,8 +92,8 @@ def test_update_adds_new_strings_marks_changed_ones_fuzzy_and_keeps_headers(tran
     assert changed.fuzzy and changed.string  # the old translation, as a suggestion to check
     assert ar.num_plurals == 6 and "Language-Team: Waypost machine translation" in ar_path.read_text()
     counts = catalogs.counts(catalogs.read_catalog(pot), ar)
-    assert (counts.fuzzy, counts.missing) == (before.fuzzy + 1, before.missing + 1)
-    assert counts.translated == before.translated - 1
+    assert (counts.fuzzy - before.fuzzy, counts.missing - before.missing) == (1, 1)
+    assert counts.translated == before.translated - 1 and counts.total == before.total + 1
     assert not any(changed for _path, changed in catalogs.update(translations))
 
 

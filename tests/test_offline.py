@@ -149,7 +149,8 @@ def test_measuring_what_saving_costs_writes_nothing_to_the_access_log(make_app, 
     client = make_app(ACCESS_LOG=True).test_client()
     with caplog.at_level("INFO", logger="waypost.access"):
         client.get("/en/money/")
-    assert [r.getMessage() for r in caplog.records if r.name == "waypost.access"] == ["GET /en/money/ 200"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "waypost.access"]
+    assert len(logged) == 1 and logged[0].startswith("GET /en/money/ 200 ")
 
 
 def test_a_topic_pack_is_one_self_contained_file(client):

@@ -8,7 +8,6 @@ import resource
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,27 +16,10 @@ import requests
 
 from app.web.server import connection_limit, raise_file_limit, waitress_options
 
+from .helpers import free_port, wait_for
 from .live import serving
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 120) -> None:
-    # A bound for a server that never starts; a loaded machine only makes it slower.
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answered at {url}")
 
 
 def test_serve_builds_the_demo_bundle_on_first_run_and_serves_arabic(content_dir, tmp_path):

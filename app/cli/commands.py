@@ -17,10 +17,11 @@ from app.cli.bundle import bundle_group, export_static_command, publish_command,
 from app.cli.console import DEFAULT_CONTENT, count, fail
 from app.cli.i18n import i18n
 from app.cli.keys import keys
+from app.cli.kiosk import kiosk
 from app.cli.root import root_group
 from app.content.load import Content, load_content
 from app.distribution import signing
-from app.distribution.envelope import MAX_VERSION, is_envelope, write_envelope
+from app.distribution.envelope import MAX_VERSION, is_envelope, next_version, write_envelope
 from app.distribution.kiosk import ROOT_NAME, Kiosk
 
 
@@ -110,8 +111,9 @@ def build(
         except signing.KeyFileError as exc:
             fail(str(exc))
         now = datetime.now(UTC)
-        # The date and time to the second: readable on a status page, and it only goes up.
-        version = bundle_version or int(now.strftime("%Y%m%d%H%M%S"))
+        # The date and time to the second, readable on a status page; above the
+        # bundle this build replaces, so two builds in one second never collide.
+        version = bundle_version or next_version(now, output)
         expires = now.date() + timedelta(days=expires_in)
         meta = seal_meta(version, expires, key_id, publisher)
         seal = lambda _digest, _built: meta  # noqa: E731
@@ -151,27 +153,66 @@ def _serve_help() -> str:
 
 
 @main.command(help=_serve_help())
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", "hosts", multiple=True, default=["127.0.0.1"], show_default=True,
+              help="Address to listen on; repeat for more (--host 0.0.0.0 --host :: is every address).")  # fmt: skip
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--bundle", "bundle_path", type=click.Path(path_type=Path),
-              help="Bundle file to serve (default: the instance bundle).")  # fmt: skip
+              help="Bundle file to serve (default: the instance bundle). It must exist, unless --demo.")  # fmt: skip
+@click.option("--demo", is_flag=True, help="Build the demo guidance into the bundle path if there is no bundle there.")
 @click.option("--threads", type=click.IntRange(1, 64),
               help="Threads that answer requests [default: WAYPOST_SERVER_THREADS, 8].")  # fmt: skip
-def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -> None:
-    import waitress
-
+def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: bool, threads: int | None) -> None:
     from app.web import create_app
-    from app.web.server import raise_file_limit, waitress_options
+    from app.web.server import (
+        ListenError,
+        configure_access_log,
+        create_server,
+        is_lan_url,
+        raise_file_limit,
+        reader_addresses,
+        waitress_options,
+    )
 
     app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
     live = Path(app.config["BUNDLE"])
-    trusts = (Kiosk.from_config(app.config, app.instance_path).trust / ROOT_NAME).is_file()
+    _prepare_bundle(app.config, app.instance_path, live, demo)
+    options = waitress_options(app.config, raise_file_limit(), threads)
+    if options["connection_limit"] < app.config["SERVER_CONNECTION_LIMIT"]:
+        click.echo(f"Accepting at most {options['connection_limit']} connections: the open-file limit allows no more")
+    try:
+        server = create_server(app, hosts, port, options)
+    except ListenError as exc:
+        fail(str(exc))
+    configure_access_log(bool(app.config["ACCESS_LOG"]))
+    click.echo(f"Serving {live} (Ctrl+C stops). Phones can open:")
+    addresses = reader_addresses(hosts, port, app.config["PUBLIC_URL"])
+    for address in addresses:
+        click.echo(f"  {address}")
+    # The poster's address when there is no PUBLIC_URL: a network address of this
+    # machine (never loopback, never the mDNS name that some phones cannot resolve).
+    app.config["SERVED_ADDRESSES"] = [a for a in addresses if is_lan_url(a)]
+    if all(h.startswith("127.") or h == "::1" for h in hosts) and not app.config["PUBLIC_URL"]:
+        click.echo("  (only this machine can: --host 0.0.0.0 listens on the local network)")
+    server.run()
+
+
+def _prepare_bundle(config: dict, instance_path: str, live: Path, demo: bool) -> None:
+    """Check the bundle `serve` will serve, building the demo where that is what the operator asked for.
+
+    Only the default instance bundle gets the demo on a first run: a path
+    the operator named (--bundle, WAYPOST_BUNDLE) that does not exist is
+    most likely a typo, and demo guidance there would silently replace theirs.
+    """
+    trusts = (Kiosk.from_config(config, instance_path).trust / ROOT_NAME).is_file()
+    default = live.absolute() == (settings.instance_path() / "waypost.bundle").absolute()
     if not live.exists() and trusts:
         # A kiosk that trusts a publisher never falls back to unsigned demo guidance,
         # even after a revocation withdrew its bundle: readers are told none is loaded.
         click.echo(f"No trusted guidance at {live}: readers see that none is loaded until `waypost bundle import`")
+    elif not live.exists() and not (default or demo):
+        fail(f"no bundle at {live}: check the path (--bundle, WAYPOST_BUNDLE), or pass --demo to build the demo there")
     elif not live.exists():
-        content_dir = Path(app.config["CONTENT_DIR"])
+        content_dir = Path(config["CONTENT_DIR"])
         click.echo(f"No bundle at {live} yet: building one from {content_dir}")
         content = load_content(content_dir)
         if content.errors:
@@ -185,11 +226,6 @@ def serve(host: str, port: int, bundle_path: Path | None, threads: int | None) -
             bundle.connect(live).close()
     except bundle.BundleError as exc:
         fail(str(exc))
-    options = waitress_options(app.config, raise_file_limit(), threads)
-    if options["connection_limit"] < app.config["SERVER_CONNECTION_LIMIT"]:
-        click.echo(f"Accepting at most {options['connection_limit']} connections: the open-file limit allows no more")
-    click.echo(f"Serving {live} on http://{host}:{port}/  (Ctrl+C stops)")
-    waitress.serve(app, host=host, port=port, **options)
 
 
 main.add_command(i18n)
@@ -199,6 +235,7 @@ main.add_command(bundle_group)
 main.add_command(publish_command)
 main.add_command(sync_command)
 main.add_command(export_static_command)
+main.add_command(kiosk)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -96,6 +96,22 @@ class Header:
     @property
     def expires(self) -> date:
         return self.fields["expires"]
+
+
+def next_version(now: datetime, previous: Path | None = None) -> int:
+    """Return the version to sign now: the time to the second, and always above the signed bundle at `previous`.
+
+    Two builds in the same second into the same file still get two versions,
+    so a quick fix is never refused as "not newer" (at most 18 digits).
+    """
+    version = int(now.strftime("%Y%m%d%H%M%S"))
+    if previous is not None and is_envelope(previous):
+        try:
+            with fsutil.open_regular(previous) as f:
+                version = max(version, read_header(f, str(previous)).version + 1)
+        except (OSError, VerifyError):
+            pass  # an unreadable old file names no version to stay above
+    return min(version, MAX_VERSION)
 
 
 def is_envelope(path: Path) -> bool:

@@ -64,17 +64,16 @@ class Kiosk:
     def from_config(cls, config: dict[str, Any], instance_path: str | Path) -> Kiosk:
         """Return the kiosk that settings describe."""
         live = config.get("BUNDLE") or Path(instance_path) / "waypost.bundle"
-        trust = config.get("TRUST_DIR") or Path(instance_path) / "trust"
         return cls(
             live=Path(live),
-            trust=Path(trust),
+            trust=kiosk_state.trust_folder(config, instance_path),
             keep=int(config["KEEP_BUNDLES"]),
             max_bytes=int(config["MAX_BUNDLE_MB"]) * 1024 * 1024,
         )
 
     @property
     def history(self) -> Path:
-        return self.live.parent / "previous-bundles"
+        return self.live.parent / kiosk_state.HISTORY_FOLDER
 
     def root(self) -> Root | None:
         """Return the trust root with this kiosk's own revocations added, or None before one is trusted.

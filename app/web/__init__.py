@@ -8,7 +8,20 @@ from flask import Flask
 
 from app import __version__, settings
 from app.i18n import runtime as i18n
-from app.web import api, assets, delivery, offline, pages, places, places_api, remittance_api, remittances, store
+from app.web import (
+    api,
+    assets,
+    delivery,
+    offline,
+    pages,
+    places,
+    places_api,
+    poster,
+    remittance_api,
+    remittances,
+    status,
+    store,
+)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -41,4 +54,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(remittance_api.bp)
     app.register_blueprint(places.bp)
     app.register_blueprint(places_api.bp)
+    app.register_blueprint(status.bp)
+    app.register_blueprint(poster.bp)
     return app

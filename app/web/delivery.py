@@ -9,10 +9,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import brotli
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.utils import redirect
 
 COMPRESSIBLE = {
@@ -38,7 +39,12 @@ access_log = logging.getLogger("waypost.access")
 
 def init_app(app: Flask) -> None:
     """Finish every response of the app on its way out."""
+    app.before_request(_start_clock)
     app.after_request(finish)
+
+
+def _start_clock() -> None:
+    g.waypost_started = time.perf_counter()
 
 
 def finish(response: Response) -> Response:
@@ -56,8 +62,10 @@ def finish(response: Response) -> Response:
     ):
         _validate_and_compress(response)
     if current_app.config["ACCESS_LOG"]:
-        # Method, path and status only: who asked is never recorded.
-        access_log.info("%s %s %s", request.method, request.path, response.status_code)
+        # Method, path (never the query: it holds what was searched), status and
+        # time taken; who asked is never recorded.
+        took = (time.perf_counter() - g.get("waypost_started", time.perf_counter())) * 1000
+        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, took)
     return response
 
 

@@ -14,9 +14,17 @@ still: it buffers whole requests before they reach waitress.
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import ipaddress
+import logging
 import resource
-from collections.abc import Mapping
+import socket
+import struct
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Descriptors kept free for what is not a client: the listening sockets,
 # waitress's wake-up pipe, bundle files, logs, a response spooled to disk.
@@ -62,3 +70,119 @@ def waitress_options(config: Mapping[str, Any], file_limit: int, threads: int | 
         "max_request_body_size": MAX_BODY_BYTES,
         "ident": "Waypost",
     }
+
+
+class ListenError(Exception):
+    """An address `waypost serve` cannot listen on, said in one line."""
+
+
+def create_server(app: Any, hosts: Sequence[str], port: int, options: Mapping[str, Any]) -> Any:
+    """Bind a waitress server to every host on port, or raise ListenError saying why it cannot."""
+    import waitress.server
+
+    listen = " ".join(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)
+    try:
+        return waitress.server.create_server(app, listen=listen, **options)
+    except OSError as exc:
+        where = ", ".join(hosts)
+        if exc.errno == errno.EADDRINUSE:
+            raise ListenError(
+                f"port {port} is already in use on {where} (another Waypost, or another program): "
+                f"stop it, or choose another port with --port {port + 1 if port < 65535 else 8000}"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ListenError(
+                f"not allowed to listen on port {port}: ports below 1024 need the service's "
+                "CAP_NET_BIND_SERVICE (the systemd unit gives it), or use --port 8000"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ListenError(f"{where} is not an address of this machine: use 0.0.0.0 for every address") from None
+        raise ListenError(f"cannot listen on {where} port {port}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # waitress's own check of the address spelling
+        raise ListenError(f"cannot listen on {', '.join(hosts)}: {exc}") from None
+
+
+def reader_addresses(hosts: Sequence[str], port: int, public_url: str = "") -> list[str]:
+    """Return every address a phone can open to reach this server, the configured PUBLIC_URL first.
+
+    A wildcard host (0.0.0.0, ::) stands for each address of each network
+    interface; loopback is listed only when nothing else is, since a phone
+    cannot reach it. The mDNS name `<hostname>.local` is listed when Avahi runs.
+    """
+    found = [public_url] if public_url else []
+    ips: list[str] = []
+    for host in hosts:
+        if host in ("0.0.0.0", ""):
+            ips += interface_addresses(socket.AF_INET)
+        elif host == "::":
+            ips += interface_addresses(socket.AF_INET6)
+        else:
+            ips.append(host)
+    lan = [ip for ip in ips if not ipaddress.ip_address(ip).is_loopback]
+    if lan and Path(AVAHI_PID).exists():
+        found.append(_url(f"{socket.gethostname()}.local", port))
+    found += [_url(ip, port) for ip in dict.fromkeys(lan or ips or ["127.0.0.1"])]
+    return list(dict.fromkeys(found))
+
+
+AVAHI_PID = "/run/avahi-daemon/pid"
+SIOCGIFADDR = 0x8915
+
+
+def interface_addresses(family: int) -> list[str]:
+    """Return this machine's addresses of one family (Linux), without link-local IPv6 ones."""
+    if family == socket.AF_INET6:
+        return _ipv6_addresses()
+    found = []
+    for _index, name in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                packed = fcntl.ioctl(s.fileno(), SIOCGIFADDR, struct.pack("256s", name[:15].encode()))
+            except OSError:
+                continue  # an interface without an IPv4 address
+        found.append(socket.inet_ntoa(packed[20:24]))
+    return found
+
+
+def _ipv6_addresses() -> list[str]:
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        raw = line.split()[0]
+        address = ipaddress.IPv6Address(bytes.fromhex(raw))
+        # A link-local address needs a %zone no phone's address bar accepts.
+        if not address.is_link_local:
+            found.append(str(address))
+    return found
+
+
+def is_lan_url(url: str) -> bool:
+    """Return whether an address `reader_addresses` listed is a network address of this machine (not loopback)."""
+    try:
+        return not ipaddress.ip_address(urlsplit(url).hostname or "").is_loopback
+    except ValueError:
+        return False  # a name: PUBLIC_URL or <hostname>.local
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}/" if port == 80 else f"http://{shown}:{port}/"
+
+
+def configure_access_log(enabled: bool) -> None:
+    """Send the `waypost.access` log (method, path, status, duration) to standard error when enabled.
+
+    Under systemd standard error goes to the journal (`journalctl -u waypost`).
+    """
+    logger = logging.getLogger("waypost.access")
+    if not enabled or any(getattr(h, "waypost", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    handler.waypost = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
