@@ -8,7 +8,7 @@ from flask import Flask
 
 from app import __version__, settings
 from app.i18n import runtime as i18n
-from app.web import api, assets, delivery, offline, pages, store
+from app.web import api, assets, cache, delivery, offline, pages, store
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,4 +37,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(offline.bp)
+    cache.init_app(app)
     return app

@@ -25,7 +25,7 @@ from app.bundle import read as bundle
 from app.i18n import runtime as i18n
 from app.web import store
 from app.web.api import error_response
-from app.web.freshness import Freshness, freshness
+from app.web.freshness import Freshness, freshness, stamp
 
 bp = Blueprint("pages", __name__)
 
@@ -33,7 +33,7 @@ bp = Blueprint("pages", __name__)
 def site_languages() -> list[dict[str, str]]:
     """Return the live bundle's languages (and any pseudo-locales), read once a request."""
     if "languages" not in g:
-        g.languages = bundle.languages(store.get_db()) + i18n.extra_languages()
+        g.languages = store.live().languages + i18n.extra_languages()
     return g.languages
 
 
@@ -98,14 +98,28 @@ def page_context() -> dict:
     return {"languages": languages, "page_lang": current, "switch_url": switch_url, "guidance_age": guidance_age()}
 
 
+def current_freshness() -> Freshness:
+    """Return the freshness of the live guidance, computed once a bundle, day and kiosk state.
+
+    Raises BundleError when there is no usable bundle.
+    """
+    live, path = store.live(), Path(current_app.config["BUNDLE"])
+    days = current_app.config["FRESHNESS_DAYS"]
+    return store.derived(("freshness", stamp(path), days), lambda: freshness(path, live.meta, days))
+
+
 def guidance_age() -> Freshness | None:
     """Return what readers must be told about the age of the live guidance, or None."""
     try:
-        meta = bundle.meta(store.get_db())
+        found = current_freshness()
     except bundle.BundleError:
         return None
-    found = freshness(Path(current_app.config["BUNDLE"]), meta, current_app.config["FRESHNESS_DAYS"])
     return found if found.notice else None
+
+
+def kiosk_today() -> date:
+    """Return the day pages count from: the kiosk's today, never before a date it holds signed."""
+    return current_freshness().today
 
 
 @bp.app_template_filter("day")
@@ -169,7 +183,7 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
         topic=topic_row,
         content_lang=_language(found["lang"]),
         source_lang=_language(source),
-        past_review=date.fromisoformat(found["review_by"]) < date.today(),
+        past_review=date.fromisoformat(found["review_by"]) < kiosk_today(),
     )
     return private(html, found["sensitive"])
 
