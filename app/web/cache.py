@@ -55,6 +55,9 @@ ENCODINGS = ("br", "gzip")
 ETAG_SUFFIX = {"br": "-br", "gzip": "-gz", "": ""}
 # Set by a view in request.environ: this response must be computed for each request.
 UNCACHEABLE = "waypost.uncacheable"
+# Set by the static export on its own requests (no client can set an environ key): pages for a
+# static host, whose "Leave quickly" and search differ; never read from or kept in the cache.
+STATIC_EXPORT = "waypost.static_export"
 
 access_log = logging.getLogger("waypost.access")
 StartResponse = Callable[..., Any]
@@ -191,7 +194,7 @@ class ResponseCache:
         query = environ.get("QUERY_STRING", "")
         key = (environ.get("PATH_INFO", ""), query, stamp(self.live_path))
         owner = (live.digest, self.version)
-        entry = self.memory.get(owner, key) if self.memory.limit else None
+        entry = self.memory.get(owner, key) if self.memory.limit and not environ.get(STATIC_EXPORT) else None
         if entry is None:
             entry = self._fill(environ, start_response, owner, key, fast=bool(query))
             if not isinstance(entry, Entry):
@@ -230,7 +233,7 @@ class ResponseCache:
 
     @staticmethod
     def _same_for_everyone(environ: dict, inner: dict, headers: Headers, body: bytes) -> bool:
-        if inner.get(UNCACHEABLE) or "Set-Cookie" in headers:
+        if inner.get(UNCACHEABLE) or inner.get(STATIC_EXPORT) or "Set-Cookie" in headers:
             return False
         # Whatever spelling of the Host a client sent must appear nowhere in what others are served.
         for name in ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED"):

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from app.bundle import read as bundle
 from app.i18n import runtime as i18n
 from app.web import store
+from app.web.cache import STATIC_EXPORT
 from app.web.api import error_response
 from app.web.freshness import Freshness, freshness, stamp
 
@@ -85,7 +86,9 @@ def page_context() -> dict:
             and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
             and request.view_args is not None
         ):
-            url = url_for(endpoint, **{**request.view_args, "lang": code})
+            # Every page with a language starts `/<lang>/`: swap that part rather than build the URL again.
+            rest = request.environ.get("PATH_INFO", "")[len(g.lang) + 1 :]
+            url = f"{request.script_root}/{code}{rest}"
             return url + ("?" + request.query_string.decode() if request.query_string else "")
         return url_for("pages.home", lang=code)
 
@@ -95,7 +98,14 @@ def page_context() -> dict:
         languages = []
     lang = g.get("lang", "en")
     current = next((x for x in languages if x["code"] == lang), {"code": lang, "dir": "ltr"})
-    return {"languages": languages, "page_lang": current, "switch_url": switch_url, "guidance_age": guidance_age()}
+    return {
+        "languages": languages,
+        "page_lang": current,
+        "switch_url": switch_url,
+        "guidance_age": guidance_age(),
+        # The page is written for a static host (export.py): no server to search or to redirect.
+        "static_export": bool(request.environ.get(STATIC_EXPORT)),
+    }
 
 
 def current_freshness() -> Freshness:
