@@ -185,7 +185,8 @@ def wrk(url: str, duration: int) -> tuple[float, float, float]:
         capture_output=True,
         text=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)) if "Requests/sec" in out else float("nan")
+    found_rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    rps = float(found_rps.group(1)) if found_rps else float("nan")
 
     def ms(pct: str) -> float:
         found = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -200,7 +201,7 @@ def wrk(url: str, duration: int) -> tuple[float, float, float]:
 
 def search_words(html_dir: Path, lang: str) -> dict[str, str]:
     """Return a common, a mid and a rare word of a language's articles, by document frequency."""
-    docs = collections.Counter()
+    docs: collections.Counter[str] = collections.Counter()
     files = sorted((html_dir / lang).glob("article-*.html"))
     for path in files:
         text = html.unescape(re.sub(r"<[^>]+>", " ", " ".join(re.findall(r"<p>(.*?)</p>", path.read_text()))))
@@ -309,10 +310,8 @@ def page_bench(servers: Servers, args: argparse.Namespace) -> dict[tuple[str, st
         for key, url in targets.items():
             loads[key].append(load())
             runs[key].append(wrk(url, args.duration))
-    return {
-        key: (*(statistics.median(r[i] for r in found) for i in range(3)), "/".join(loads[key]))
-        for key, found in runs.items()
-    }  # type: ignore[misc]
+    medians = {key: [statistics.median(r[i] for r in found) for i in range(3)] for key, found in runs.items()}
+    return {key: (m[0], m[1], m[2], "/".join(loads[key])) for key, m in medians.items()}
 
 
 def urllib_ok(url: str, must: bool = False) -> bool:
@@ -353,7 +352,7 @@ def table(rows: list[tuple[str, ...]]) -> str:
 
 
 def page_rows(pages: dict, servers: Servers) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for page, peer, goal in (("article", "article", 1.0), ("home", "welcome page", 1.0), ("topic", "index", 0.5)):
         k, n, w = (pages[(page, s)] for s in ("kiwix", "nginx", "waypost"))
         met = "met" if w[0] >= goal * k[0] else "NOT met"
@@ -384,7 +383,7 @@ def page_rows(pages: dict, servers: Servers) -> list[tuple[str, ...]]:
 
 
 def search_rows(found: dict, articles: int) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for (server, lang, kind), (p50, p95, load1, word) in found.items():
         if server != "waypost":
             continue

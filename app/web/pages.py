@@ -24,8 +24,8 @@ from werkzeug.exceptions import HTTPException
 from app.bundle import read as bundle
 from app.i18n import runtime as i18n
 from app.web import store
-from app.web.cache import STATIC_EXPORT
 from app.web.api import error_response
+from app.web.cache import STATIC_EXPORT
 from app.web.freshness import Freshness, freshness, stamp
 
 bp = Blueprint("pages", __name__)
