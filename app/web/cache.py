@@ -58,6 +58,8 @@ UNCACHEABLE = "waypost.uncacheable"
 # Set by the static export on its own requests (no client can set an environ key): pages for a
 # static host, whose "Leave quickly" and search differ; never read from or kept in the cache.
 STATIC_EXPORT = "waypost.static_export"
+# Set on the app's own requests that measure what saving a topic costs (sizes.py): not logged.
+MEASURING = "waypost.measuring"
 
 access_log = logging.getLogger("waypost.access")
 StartResponse = Callable[..., Any]
@@ -179,7 +181,7 @@ class ResponseCache:
             answer = self._cached(environ, logged)
         else:
             answer = self.wsgi_app(environ, logged)
-        if self.log:
+        if self.log and not environ.get(MEASURING):
             # Method, path and status only: who asked is never recorded.
             path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
             access_log.info("%s %s %s", method, path, status[0].split(" ", 1)[0])

@@ -27,6 +27,7 @@ from app.web import store
 from app.web.api import error_response
 from app.web.cache import STATIC_EXPORT
 from app.web.freshness import Freshness, freshness, stamp
+from app.web.sizes import offline_sizes
 
 bp = Blueprint("pages", __name__)
 
@@ -175,7 +176,9 @@ def topic(topic: str) -> Response:
     if found is None:
         abort(404)
     articles = bundle.articles_in_topic(db, g.lang, source, topic)
-    return private(render_template("pages/topic.html", topic=found, articles=articles), found["sensitive"])
+    sizes = offline_sizes(g.lang, topic)
+    html = render_template("pages/topic.html", topic=found, articles=articles, sizes=sizes)
+    return private(html, found["sensitive"])
 
 
 @bp.get("/<lang>/<topic>/<slug>")
@@ -201,7 +204,8 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
 @bp.get("/<lang>/glossary")
 def glossary() -> str:
     entries = bundle.glossary(store.get_db(), g.lang, store.source_language())
-    return render_template("pages/glossary.html", entries=entries, language=_language)
+    sizes = offline_sizes(g.lang, None)
+    return render_template("pages/glossary.html", entries=entries, language=_language, sizes=sizes)
 
 
 @bp.get("/<lang>/search")

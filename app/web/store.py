@@ -22,6 +22,8 @@ from app.bundle import read as bundle
 
 # Where the request's bundle is kept for the whole request, once the response cache has looked.
 ENVIRON_KEY = "waypost.live"
+# SQLite's page cache per connection, in KiB (its default is 2 MB): the OS caches the file for all threads.
+PAGE_CACHE_KIB = 256
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Store:
             live.conn.close()
             self._local.live = None
         conn = bundle.connect(self.path)
+        # Every thread keeps its connection: a small page cache each keeps the whole within bounds.
+        conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         try:
             meta, languages, derived = self._facts(conn)
         except Exception:
