@@ -31,6 +31,7 @@ import gzip
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -78,9 +79,27 @@ class Entry:
     bodies: dict[str, bytes]
     etags: dict[str, str]
     size: int = field(init=False)
+    lists: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.size = sum(len(b) for b in self.bodies.values()) + 512
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        return tuple(e for e in ENCODINGS if e in self.etags)
+
+    def wsgi_headers(self, encoding: str, status: int) -> list[tuple[str, str]]:
+        """Return the headers of one representation (without Date and Content-Length), built once."""
+        found = self.lists.get((encoding, status))
+        if found is None:
+            headers = Headers(self.headers)
+            headers["ETag"] = self.etags[encoding]
+            if encoding:
+                headers["Content-Encoding"] = encoding
+            if status == 304:
+                remove_entity_headers(headers)
+            found = self.lists[(encoding, status)] = headers.to_wsgi_list()
+        return found
 
     def body(self, encoding: str) -> bytes:
         """Return the body in an encoding; the rare client that takes no gzip gets it unpacked."""
@@ -113,15 +132,21 @@ def represent(body: bytes, headers: Headers, fast: bool, encodings: Iterable[str
     return Entry(headers.to_wsgi_list(), bodies, etags)
 
 
-def negotiate(accept: str | None, available: Iterable[str]) -> str:
+_negotiated: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def negotiate(accept: str | None, available: tuple[str, ...]) -> str:
     """Return the encoding to send: brotli, then gzip, when the client accepts it, else ''."""
     if not accept:
         return ""
-    accepted = parse_accept_header(accept)
-    for encoding in available:
-        if encoding and accepted[encoding] > 0:
-            return encoding
-    return ""
+    found = _negotiated.get((accept, available))
+    if found is None:
+        accepted = parse_accept_header(accept)
+        found = next((e for e in available if e and accepted[e] > 0), "")
+        if len(_negotiated) > 256:
+            _negotiated.clear()  # browsers send a handful of spellings; anything else is not worth keeping
+        _negotiated[(accept, available)] = found
+    return found
 
 
 class Memory:
@@ -246,21 +271,27 @@ class ResponseCache:
 
     @staticmethod
     def _answer(environ: dict, start_response: StartResponse, entry: Entry) -> Iterable[bytes]:
-        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), (e for e in ENCODINGS if e in entry.etags))
-        etag = entry.etags[encoding]
-        headers = Headers(entry.headers)
-        headers["ETag"] = etag
-        headers["Date"] = http_date()
-        if encoding:
-            headers["Content-Encoding"] = encoding
-        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag.strip('"')):
-            remove_entity_headers(headers)
-            start_response("304 NOT MODIFIED", headers.to_wsgi_list())
+        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), entry.encodings)
+        asked = environ.get("HTTP_IF_NONE_MATCH")
+        if asked and parse_etags(asked).contains_weak(entry.etags[encoding].strip('"')):
+            start_response("304 NOT MODIFIED", [*entry.wsgi_headers(encoding, 304), ("Date", _date())])
             return []
         body = entry.body(encoding)
-        headers["Content-Length"] = str(len(body))
-        start_response("200 OK", headers.to_wsgi_list())
+        start_response(
+            "200 OK", [*entry.wsgi_headers(encoding, 200), ("Date", _date()), ("Content-Length", str(len(body)))]
+        )
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+_now: list[Any] = [0, ""]
+
+
+def _date() -> str:
+    """Return the HTTP date of this second, formatted once a second."""
+    second = int(time.time())
+    if _now[0] != second:
+        _now[:] = [second, http_date(second)]
+    return _now[1]
 
 
 def init_app(app: Flask) -> None:
