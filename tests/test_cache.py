@@ -200,3 +200,20 @@ def test_memory_stays_within_its_bound(make_app):
     memory = app.wsgi_app.memory
     assert 0 < memory.bytes <= 20_000
     assert memory.bytes == sum(e.size for e in memory.entries.values())
+
+
+def test_each_thread_keeps_one_connection_and_reads_languages_and_metadata_once(make_app):
+    app = make_app(RESPONSE_CACHE_MB=0)
+    client = app.test_client()
+    client.get("/en/")
+    live = app.extensions["waypost_store"].current()
+    statements: list[str] = []
+    live.conn.set_trace_callback(statements.append)
+    try:
+        for path in ("/en/", "/ar/money/money-1", "/fa/glossary", "/api/v1/status"):
+            assert client.get(path).status_code == 200
+    finally:
+        live.conn.set_trace_callback(None)
+    assert app.extensions["waypost_store"].current() is live  # the same connection, not one a request
+    assert statements, "the pages read the bundle through this thread's connection"
+    assert not [s for s in statements if "FROM languages" in s or "FROM meta" in s]

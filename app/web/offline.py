@@ -81,7 +81,7 @@ localise(bp)
 
 def worker_version(conn: sqlite3.Connection) -> str:
     """Return the service worker's version: the app version and the bundle's short digest."""
-    return f"{current_app.config['VERSION']}-{packs.version(conn)['digest']}"
+    return f"{current_app.config['VERSION']}-{packs.version()['digest']}"
 
 
 @bp.get("/sw.js")

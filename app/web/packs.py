@@ -18,6 +18,8 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from app.bundle import read as bundle
+from app.web import store
+from app.web.pages import kiosk_today
 
 # Rules the pack needs on top of the site's own stylesheet.
 PACK_CSS = """
@@ -42,9 +44,9 @@ def topic_articles(conn: sqlite3.Connection, lang: str, source: str, topic: str)
     return [a for a in found if a is not None]
 
 
-def version(conn: sqlite3.Connection) -> dict[str, str]:
-    """Return the bundle's short digest and build time."""
-    info = bundle.meta(conn)
+def version() -> dict[str, str]:
+    """Return the live bundle's short digest and build time."""
+    info = store.live().meta
     return {"digest": info.get("content_digest", "")[:12], "built_at": info.get("built_at", "")[:10]}
 
 
@@ -70,7 +72,7 @@ def render_topic_pack(conn: sqlite3.Connection, languages: list[dict], lang: str
     for a in articles:
         used |= set(_GLOSSARY_LINK.findall(a["html"]))
         a["html"] = Markup(_shift_headings(_rewrite_links(a["html"], lang, in_pack, site)))
-        a["past_review"] = date.fromisoformat(a["review_by"]) < date.today()
+        a["past_review"] = date.fromisoformat(a["review_by"]) < kiosk_today()
     terms = [t for t in bundle.glossary(conn, lang, source) if t["id"] in used]
     return _render(conn, languages, lang, source, topic=topic, articles=articles, terms=terms)
 
@@ -91,8 +93,8 @@ def _render(conn: sqlite3.Connection, languages: list[dict], lang: str, source: 
         language=by_code.__getitem__,
         css=css,
         csp=content_security_policy(style_hash),
-        made=date.today().isoformat(),
-        version=version(conn),
+        made=kiosk_today().isoformat(),
+        version=version(),
         site=public_url(),
         **context,
     )
