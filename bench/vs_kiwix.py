@@ -316,7 +316,7 @@ def page_bench(servers: Servers, args: argparse.Namespace) -> dict[tuple[str, st
 
 def urllib_ok(url: str, must: bool = False) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=30) as r:
+        with urllib.request.urlopen(url, timeout=300) as r:  # a first view may fill caches
             return r.status == 200
     except OSError as exc:
         if must:

@@ -250,7 +250,8 @@ class ResponseCache:
         if not got["status"].startswith("200") or mimetype not in COMPRESSIBLE:
             start_response(got["status"], got["headers"])
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
-        keep = self.memory.limit and self._same_for_everyone(environ, inner, headers, body)
+        # A measuring request (sizes.py) reads the cache but never pays for brotli 11 on a topic's every page.
+        keep = self.memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
         if not keep:
             wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
             return represent(body, headers, True, [wanted] if wanted else [])

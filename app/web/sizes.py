@@ -2,8 +2,9 @@
 
 Measured once per bundle and app version, the first time a page shows it, by
 asking the app for those addresses the way a phone would (through the
-response cache, so the pages measured are then ready for the phone too), in
-requests of their own: never by calling views from inside a template. A page
+response cache, which answers what it holds but keeps nothing a measurement
+rendered, so measuring costs no brotli 11 for every page), in requests of
+their own: never by calling views from inside a template. A page
 asked for while measuring shows no sizes (that would measure itself again),
 so it is marked uncacheable and never kept in that form.
 """
