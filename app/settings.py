@@ -102,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Most results one search page shows.",
     ),
     Setting(
+        "RESPONSE_CACHE_MB",
+        8,
+        "Megabytes of memory kept for compressed pages, answered without rendering until the bundle changes. "
+        "0 turns the cache off: every page is rendered for every request.",
+    ),
+    Setting(
         "PUBLIC_URL",
         "",
         "The kiosk's address as readers know it (`https://guide.example.org/`). Offline packs link to it. "

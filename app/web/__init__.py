@@ -11,6 +11,7 @@ from app.i18n import runtime as i18n
 from app.web import (
     api,
     assets,
+    cache,
     delivery,
     offline,
     pages,
@@ -56,4 +57,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(places_api.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(poster.bp)
+    cache.init_app(app)
     return app

@@ -99,7 +99,7 @@ def error_response(status: int, message: str) -> tuple[Response, int]:
 
 
 def _check_lang(lang: str) -> None:
-    if lang not in {x["code"] for x in bundle.languages(store.get_db())}:
+    if lang not in {x["code"] for x in store.live().languages}:
         abort(404, f"unknown language '{lang}'")
 
 
@@ -112,13 +112,13 @@ def no_bundle(exc: bundle.BundleError) -> tuple[Response, int]:
 @bp.get("/status")
 def status() -> Response:
     """Describe the live bundle: what a kiosk's operator or a monitoring script checks."""
-    db = store.get_db()
-    info: dict[str, object] = dict(bundle.meta(db))
-    info["languages"] = [x["code"] for x in bundle.languages(db)]
+    live = store.live()
+    meta = live.meta
+    info: dict[str, object] = dict(meta)
+    info["languages"] = [x["code"] for x in live.languages]
     info["version"] = current_app.config["VERSION"]
-    meta = bundle.meta(db)
-    live = Path(current_app.config["BUNDLE"])
-    fresh = freshness(live, meta, current_app.config["FRESHNESS_DAYS"])
+    path = Path(current_app.config["BUNDLE"])
+    fresh = freshness(path, meta, current_app.config["FRESHNESS_DAYS"])
     info["bundle"] = {
         "version": int(meta.get("bundle_version", 0)),
         "content_digest": meta.get("content_digest"),
@@ -131,7 +131,7 @@ def status() -> Response:
         "confirmed_on": fresh.confirmed_on.isoformat() if fresh.confirmed_on else None,
         "stale": fresh.stale,
     }
-    info["last_update"] = kiosk_state.read_state(live).get("last")
+    info["last_update"] = kiosk_state.read_state(path).get("last")
     return jsonify(StatusSchema().dump(info))
 
 

@@ -1,26 +1,15 @@
-"""How every response leaves the server: compressed, validated by ETag, private.
+"""How every response leaves Flask: private, and never repeating the Host a client sent.
 
-Pages are small and change only with the bundle, so each response gets a
-strong ETag from its bytes; a repeat visit costs a 304 and a few hundred bytes.
+Compression, the strong ETag and the access log are added outside Flask, by
+the response cache (cache.py), so cached answers get exactly the same.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import logging
-import time
 from urllib.parse import urlsplit, urlunsplit
 
-import brotli
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app
 from werkzeug.utils import redirect
-
-COMPRESSIBLE = {
-    "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
-    "application/json", "application/manifest+json", "image/svg+xml",
-}  # fmt: skip
-MIN_COMPRESS_BYTES = 256
 
 # No third party may be contacted and nothing may leak who reads what.
 PRIVACY_HEADERS = {
@@ -34,38 +23,18 @@ PRIVACY_HEADERS = {
     "Permissions-Policy": "geolocation=(), camera=(), microphone=(), interest-cohort=()",
 }
 
-access_log = logging.getLogger("waypost.access")
-
 
 def init_app(app: Flask) -> None:
     """Finish every response of the app on its way out."""
-    app.before_request(_start_clock)
     app.after_request(finish)
 
 
-def _start_clock() -> None:
-    g.waypost_started = time.perf_counter()
-
-
 def finish(response: Response) -> Response:
-    """Add privacy headers, then an ETag and compression where they apply."""
+    """Add privacy headers and make redirects relative; cache.py then compresses, validates and logs."""
     for name, value in PRIVACY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", "no-cache")
     _relative_location(response)
-    if (
-        request.method in ("GET", "HEAD")
-        and response.status_code == 200
-        and not response.direct_passthrough
-        and response.mimetype in COMPRESSIBLE
-        and "Content-Encoding" not in response.headers
-    ):
-        _validate_and_compress(response)
-    if current_app.config["ACCESS_LOG"]:
-        # Method, path (never the query: it holds what was searched), status and
-        # time taken; who asked is never recorded.
-        took = (time.perf_counter() - g.get("waypost_started", time.perf_counter())) * 1000
-        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, took)
     return response
 
 
@@ -87,28 +56,3 @@ def _relative_location(response: Response) -> None:
             if 300 <= response.status_code < 400:
                 # The router's redirect page also spells the old address out.
                 response.set_data(redirect(relative, response.status_code).get_data())
-
-
-def _validate_and_compress(response: Response) -> None:
-    body = response.get_data()
-    encoding = _encoding() if len(body) >= MIN_COMPRESS_BYTES else None
-    response.vary.add("Accept-Encoding")
-    # Each encoding is its own representation, so each gets its own strong tag.
-    suffix = {"br": "-br", "gzip": "-gz"}.get(encoding or "", "")
-    response.set_etag(hashlib.sha256(body).hexdigest()[:24] + suffix)
-    response.make_conditional(request)
-    if response.status_code != 200 or encoding is None:
-        return
-    if encoding == "br":
-        response.set_data(brotli.compress(body, quality=5))
-    else:
-        response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
-    response.headers["Content-Encoding"] = encoding
-
-
-def _encoding() -> str | None:
-    accepted = request.accept_encodings
-    for encoding in ("br", "gzip"):
-        if accepted[encoding] > 0:
-            return encoding
-    return None

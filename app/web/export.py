@@ -24,6 +24,7 @@ import brotli
 from flask import Flask, render_template
 
 from app.bundle import read as bundle
+from app.web.cache import STATIC_EXPORT
 
 COMPRESSIBLE = (".html", ".css", ".js", ".json", ".webmanifest", ".svg", ".txt")
 SKIPPED_PREFIXES = ("/api/",)
@@ -61,14 +62,13 @@ def export_site(app: Flask, outdir: Path, progress: Callable[[str], None] | None
             languages = bundle.languages(conn)
         finally:
             conn.close()
-    app.config["STATIC_EXPORT"] = True
     seeds = [f"/{lang['code']}/" for lang in languages]
     optional = _optional_paths(app, [lang["code"] for lang in languages])
     tmp = outdir.with_name(f".{outdir.name}.export-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         pages, written = _crawl(app, tmp, seeds, optional, progress)
-        with app.test_request_context("/"):
+        with app.test_request_context("/", environ_base={STATIC_EXPORT: True}):
             chooser = render_template("export/languages.html", languages=languages).encode("utf-8")
         written += _write(tmp / "index.html", chooser)
         _swap(tmp, outdir)
@@ -107,7 +107,7 @@ def _crawl(
         if path in seen:
             continue
         seen.add(path)
-        response = client.get(path, headers={"Accept-Encoding": "identity"})
+        response = client.get(path, headers={"Accept-Encoding": "identity"}, environ_base={STATIC_EXPORT: True})
         if response.status_code in (301, 302, 303, 307, 308):
             target = urlsplit(urljoin(path, response.headers["Location"])).path
             if path in optional:

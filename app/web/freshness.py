@@ -27,6 +27,20 @@ class Freshness:
         return self.stale or self.expired_on is not None
 
 
+def stamp(live: Path) -> tuple:
+    """Return what a page's freshness depends on beyond the bundle: the UTC date and the kiosk-state file.
+
+    Two requests with the same bundle and the same stamp show the same
+    notice and the same "today", so pages may be cached under it.
+    """
+    try:
+        found = kiosk_state.state_path(live).stat()
+        state: tuple[int, ...] = (found.st_ino, found.st_size, found.st_mtime_ns)
+    except OSError:
+        state = ()
+    return (kiosk_state.now().date().isoformat(), state)
+
+
 def freshness(live: Path, meta: dict[str, str], max_age_days: int) -> Freshness:
     """Return the freshness of the bundle at `live`, whose metadata is `meta`.
 

@@ -12,9 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from babel.units import format_unit
 from flask import Blueprint, Response, abort, current_app, g, render_template, url_for
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 from marshmallow import Schema, fields
 
 from app.bundle import read as bundle
@@ -23,6 +22,7 @@ from app.web import packs, store
 from app.web.assets import asset_url
 from app.web.pages import language, localise, site_languages
 from app.web.remittances import has_prices
+from app.web.sizes import offline_sizes
 
 bp = Blueprint("offline", __name__)
 
@@ -84,7 +84,7 @@ localise(bp)
 
 def worker_version(conn: sqlite3.Connection) -> str:
     """Return the service worker's version: the app version and the bundle's short digest."""
-    return f"{current_app.config['VERSION']}-{packs.version(conn)['digest']}"
+    return f"{current_app.config['VERSION']}-{packs.version()['digest']}"
 
 
 @bp.get("/sw.js")
@@ -148,7 +148,12 @@ def saved_page() -> str:
     """Serve the page that lists saved topics and offers every pack."""
     db, source = store.get_db(), store.source_language()
     topics = bundle.topics(db, g.lang, source)
-    return render_template("offline/saved.html", topics=topics)
+    return render_template(
+        "offline/saved.html",
+        topics=topics,
+        topic_sizes={t["slug"]: offline_sizes(g.lang, t["slug"]) for t in topics},
+        glossary_sizes=offline_sizes(g.lang, None),
+    )
 
 
 @bp.get("/<lang>/on-this-phone")
@@ -191,24 +196,6 @@ def glossary_pack() -> Response:
     return _attachment(packs.render_glossary_pack(db, site_languages(), g.lang, source), "glossary")
 
 
-@bp.app_template_global()
-def offline_sizes(topic: str | None) -> dict[str, Any] | None:
-    """Return what a topic's pack and saving it cost, or None while a page is only measured.
-
-    `topic` None means the glossary, which has a pack but cannot be saved.
-    """
-    if packs.measuring():
-        return None
-    db, lang = store.get_db(), g.lang
-    key = (lang, topic, current_app.config["VERSION"])
-    if topic is None:
-        pack = packs.cached(db, ("glossary-pack", *key), lambda: len(glossary_pack().get_data()))
-        return {"pack": _size(pack)}
-    pack = packs.cached(db, ("pack", *key), lambda: len(topic_pack(topic).get_data()))
-    saved = packs.cached(db, ("save", *key), lambda: _measure_save(topic))
-    return {"pack": _size(pack), "save": _size(saved["download"]), "storage_bytes": saved["storage"]}
-
-
 def _save_list(topic: str) -> dict[str, Any]:
     db, source = store.get_db(), store.source_language()
     found = _topic(topic)
@@ -235,13 +222,6 @@ def _save_list(topic: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _measure_save(topic: str) -> dict[str, int]:
-    """Return the download and storage cost of every page and the index that saving a topic fetches."""
-    bodies = [packs.page_bytes(url) for url in _save_list(topic)["pages"]]
-    bodies.append(save_list(topic).get_data())
-    return {"download": sum(packs.transfer_size(b) for b in bodies), "storage": sum(len(b) for b in bodies)}
-
-
 def _attachment(html: str, name: str) -> Response:
     response = Response(html, mimetype="text/html")
     response.headers["Content-Disposition"] = f'attachment; filename="waypost-{g.lang}-{name}.html"'
@@ -255,11 +235,3 @@ def _topic(slug: str) -> dict:
     if found is None:
         abort(404)
     return found
-
-
-def _size(size: int) -> str:
-    """Format a byte count for the reader, in kilobytes or megabytes."""
-    locale = get_locale() or "en"
-    if size < 1_000_000:
-        return format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short", locale=locale)
-    return format_unit(round(size / 1_000_000, 1), "digital-megabyte", length="short", locale=locale)

@@ -8,11 +8,9 @@ so it opens from a phone's Downloads folder and can be passed on by message.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import re
 import sqlite3
-from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -20,7 +18,8 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from app.bundle import read as bundle
-from app.kiosk_state import kiosk_today
+from app.web import store
+from app.web.pages import kiosk_today
 
 # Rules the pack needs on top of the site's own stylesheet.
 PACK_CSS = """
@@ -37,10 +36,6 @@ _ARTICLE_LINK = re.compile(r' href="\.\./([a-z0-9-]+)/([a-z0-9-]+)"')
 _GLOSSARY_LINK = re.compile(r'href="\.\./glossary#([^"]+)"')
 _HEADING = re.compile(r"<(/?)h([234])>")
 
-# Set while a page is rendered only to be measured, so that measuring the
-# topic page does not start measuring the topic page again.
-_measuring: ContextVar[bool] = ContextVar("waypost_measuring", default=False)
-
 
 def topic_articles(conn: sqlite3.Connection, lang: str, source: str, topic: str) -> list[dict]:
     """Return every article of a topic in lang, in full, falling back to the source language."""
@@ -49,9 +44,9 @@ def topic_articles(conn: sqlite3.Connection, lang: str, source: str, topic: str)
     return [a for a in found if a is not None]
 
 
-def version(conn: sqlite3.Connection) -> dict[str, str]:
-    """Return the bundle's short digest and build time."""
-    info = bundle.meta(conn)
+def version() -> dict[str, str]:
+    """Return the live bundle's short digest and build time."""
+    info = store.live().meta
     return {"digest": info.get("content_digest", "")[:12], "built_at": info.get("built_at", "")[:10]}
 
 
@@ -99,7 +94,7 @@ def _render(conn: sqlite3.Connection, languages: list[dict], lang: str, source: 
         css=css,
         csp=content_security_policy(style_hash),
         made=kiosk_today().isoformat(),
-        version=version(conn),
+        version=version(),
         site=public_url(),
         **context,
     )
@@ -133,40 +128,3 @@ def _rewrite_links(html: str, lang: str, in_pack: set[str], site: str) -> str:
 def _shift_headings(html: str) -> str:
     """Move body headings one level down: in a pack the article title is an h2."""
     return _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}>", html)
-
-
-def measuring() -> bool:
-    """Return whether the current page is being rendered only to measure it."""
-    return _measuring.get()
-
-
-def page_bytes(path: str) -> bytes:
-    """Render one page of this app the way a browser would get it, and return its body.
-
-    The page is dispatched inside a fresh app context, without the delivery
-    step, so it is neither compressed nor written to the access log.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    token = _measuring.set(True)
-    try:
-        with app.app_context(), app.test_request_context(path, base_url=public_url() or "http://localhost/"):
-            response = app.make_response(app.preprocess_request() or app.dispatch_request())
-            return response.get_data()
-    finally:
-        _measuring.reset(token)
-
-
-def transfer_size(body: bytes) -> int:
-    """Return roughly how many bytes a body costs over the network, compressed."""
-    return len(gzip.compress(body, compresslevel=6, mtime=0))
-
-
-def cached(conn: sqlite3.Connection, key: tuple, compute: Any) -> Any:
-    """Return compute() for key, remembered in this process until the bundle changes."""
-    digest = bundle.meta(conn).get("content_digest", "")
-    store = current_app.extensions.setdefault("waypost_pack_sizes", {"digest": None, "values": {}})
-    if store["digest"] != digest:
-        store["digest"], store["values"] = digest, {}
-    if key not in store["values"]:
-        store["values"][key] = compute()
-    return store["values"][key]

@@ -24,10 +24,11 @@ from werkzeug.exceptions import HTTPException
 from app.bundle import places as local
 from app.bundle import read as bundle
 from app.i18n import runtime as i18n
-from app.kiosk_state import kiosk_today
 from app.web import store
 from app.web.api import error_response
-from app.web.freshness import Freshness, freshness
+from app.web.cache import STATIC_EXPORT
+from app.web.freshness import Freshness, freshness, stamp
+from app.web.sizes import offline_sizes
 
 bp = Blueprint("pages", __name__)
 
@@ -35,7 +36,7 @@ bp = Blueprint("pages", __name__)
 def site_languages() -> list[dict[str, str]]:
     """Return the live bundle's languages (and any pseudo-locales), read once a request."""
     if "languages" not in g:
-        g.languages = bundle.languages(store.get_db()) + i18n.extra_languages()
+        g.languages = store.live().languages + i18n.extra_languages()
     return g.languages
 
 
@@ -87,7 +88,9 @@ def page_context() -> dict:
             and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
             and request.view_args is not None
         ):
-            url = url_for(endpoint, **{**request.view_args, "lang": code})
+            # Every page with a language starts `/<lang>/`: swap that part rather than build the URL again.
+            rest = request.environ.get("PATH_INFO", "")[len(g.lang) + 1 :]
+            url = f"{request.script_root}/{code}{rest}"
             return url + ("?" + request.query_string.decode() if request.query_string else "")
         return url_for("pages.home", lang=code)
 
@@ -97,17 +100,38 @@ def page_context() -> dict:
         languages = []
     lang = g.get("lang", "en")
     current = next((x for x in languages if x["code"] == lang), {"code": lang, "dir": "ltr"})
-    return {"languages": languages, "page_lang": current, "switch_url": switch_url, "guidance_age": guidance_age()}
+    return {
+        "languages": languages,
+        "page_lang": current,
+        "switch_url": switch_url,
+        "guidance_age": guidance_age(),
+        # The page is written for a static host (export.py): no server to search or to redirect.
+        "static_export": bool(request.environ.get(STATIC_EXPORT)),
+    }
+
+
+def current_freshness() -> Freshness:
+    """Return the freshness of the live guidance, computed once a bundle, day and kiosk state.
+
+    Raises BundleError when there is no usable bundle.
+    """
+    live, path = store.live(), Path(current_app.config["BUNDLE"])
+    days = current_app.config["FRESHNESS_DAYS"]
+    return store.derived(("freshness", stamp(path), days), lambda: freshness(path, live.meta, days))
 
 
 def guidance_age() -> Freshness | None:
     """Return what readers must be told about the age of the live guidance, or None."""
     try:
-        meta = bundle.meta(store.get_db())
+        found = current_freshness()
     except bundle.BundleError:
         return None
-    found = freshness(Path(current_app.config["BUNDLE"]), meta, current_app.config["FRESHNESS_DAYS"])
     return found if found.notice else None
+
+
+def kiosk_today() -> date:
+    """Return the day pages count from: the kiosk's today, never before a date it holds signed."""
+    return current_freshness().today
 
 
 @bp.app_template_filter("day")
@@ -153,7 +177,9 @@ def topic(topic: str) -> Response:
     if found is None:
         abort(404)
     articles = bundle.articles_in_topic(db, g.lang, source, topic)
-    return private(render_template("pages/topic.html", topic=found, articles=articles), found["sensitive"])
+    sizes = offline_sizes(g.lang, topic)
+    html = render_template("pages/topic.html", topic=found, articles=articles, sizes=sizes)
+    return private(html, found["sensitive"])
 
 
 @bp.get("/<lang>/<topic>/<slug>")
@@ -179,7 +205,8 @@ def article(topic: str, slug: str) -> ResponseReturnValue:
 @bp.get("/<lang>/glossary")
 def glossary() -> str:
     entries = bundle.glossary(store.get_db(), g.lang, store.source_language())
-    return render_template("pages/glossary.html", entries=entries, language=language)
+    sizes = offline_sizes(g.lang, None)
+    return render_template("pages/glossary.html", entries=entries, language=language, sizes=sizes)
 
 
 @bp.get("/<lang>/search")

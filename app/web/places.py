@@ -22,6 +22,7 @@ from app.bundle import places as local
 from app.bundle import read as bundle
 from app.categories import CATEGORIES
 from app.web import packs, store
+from app.web.cache import uncacheable
 from app.web.pages import localise, site_languages
 from app.web.qr import qr_svg
 
@@ -101,6 +102,9 @@ def _grouped(place: dict, limit: int | None) -> list[dict]:
 
 
 def _short_lived(html: str) -> Response:
+    # Today's hours are in the place's own zone, whose midnight is not the UTC date
+    # the response cache is keyed by: computed for every request.
+    uncacheable()
     response = make_response(html)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -149,6 +153,7 @@ def service(place_id: str, service_id: str) -> Response:
 def pack(place_id: str) -> Response:
     """Return the place as one HTML file: emergency numbers, every service in full, no script."""
     found = _place(place_id)
+    uncacheable()  # dated by the place's own today, like the service pages
     today = place_today(found["timezone"])
     db = store.get_db()
     items = [local.service(db, place_id, s["id"], g.lang, today) for s in local.raw_services(db, place_id)]

@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from app import kiosk_state
 from app.bundle import read as bundle
 from app.web import store
+from app.web.cache import uncacheable
 from app.web.freshness import freshness
 from app.web.pages import add_lang, pull_lang, site_languages
 
@@ -72,6 +73,7 @@ def kiosk_status() -> dict[str, Any]:
 
 @bp.get("/<lang>/status")
 def status_page() -> Response:
+    uncacheable()  # disk space and the last update change between requests
     response = make_response(render_template("kiosk/status.html", status=kiosk_status()))
     # What it says changes with every update; never keep an old copy of it.
     response.headers["Cache-Control"] = "no-store"

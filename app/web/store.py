@@ -1,38 +1,132 @@
-"""The live bundle as the request path sees it: one read-only connection a request."""
+"""The live bundle as the request path sees it: one read-only connection a thread, facts read once a bundle.
+
+A bundle is replaced by renaming a new file over the live path, never
+changed in place. So each request looks at the path once (one `stat`): while
+the file is the same, the thread keeps its open connection and the bundle's
+metadata and languages are the ones read when it was first opened. When the
+file changes, the thread opens the new one, and everything keyed by the
+bundle's content digest (pages, pack sizes) is computed again for it.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
+from dataclasses import dataclass, field
+from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 
 from app.bundle import read as bundle
 
+# Where the request's bundle is kept for the whole request, once the response cache has looked.
+ENVIRON_KEY = "waypost.live"
+# SQLite's page cache per connection, in KiB (its default is 2 MB): the OS caches the file for all threads.
+PAGE_CACHE_KIB = 256
+
+
+@dataclass(frozen=True)
+class Live:
+    """One open bundle as one thread reads it, with the facts every page needs."""
+
+    identity: tuple[int, ...]
+    conn: sqlite3.Connection
+    digest: str
+    meta: dict[str, str]
+    languages: list[dict[str, str]]
+    # Values derived from this bundle alone (pack sizes, joined URLs), dropped with it.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def source_language(self) -> str:
+        return self.meta["source_language"]
+
+
+class Store:
+    """Hand each thread a connection to the live bundle, replaced when the file is."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        # Facts of the bundles seen, by digest: the same bundle in every thread shares one copy.
+        self._by_digest: dict[str, tuple[dict[str, str], list[dict[str, str]], dict]] = {}
+
+    def current(self) -> Live:
+        """Return this thread's view of the live bundle, reopening it when the file changed.
+
+        Raises BundleError when there is no usable bundle.
+        """
+        identity = file_identity(self.path)
+        live: Live | None = getattr(self._local, "live", None)
+        if live is not None and live.identity == identity:
+            return live
+        if live is not None:
+            live.conn.close()
+            self._local.live = None
+        conn = bundle.connect(self.path)
+        # Every thread keeps its connection: a small page cache each keeps the whole within bounds.
+        conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+        try:
+            meta, languages, derived = self._facts(conn)
+        except Exception:
+            conn.close()
+            raise
+        live = Live(identity, conn, meta.get("content_digest", ""), meta, languages, derived)
+        self._local.live = live
+        return live
+
+    def _facts(self, conn: sqlite3.Connection) -> tuple[dict[str, str], list[dict[str, str]], dict]:
+        meta = bundle.meta(conn)
+        digest = meta.get("content_digest", "")
+        with self._lock:
+            if digest not in self._by_digest:
+                # Only the bundles threads hold now are kept: an old one's facts go with it.
+                self._by_digest = {k: v for k, v in self._by_digest.items() if k == digest}
+                self._by_digest[digest] = (meta, bundle.languages(conn), {})
+            return self._by_digest[digest]
+
+
+def file_identity(path: str) -> tuple[int, ...]:
+    """Return what changes when a file is replaced by a rename (or rewritten)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return ()
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+
 
 def init_app(app: Flask) -> None:
-    """Close each request's bundle connection when the request ends."""
-    app.teardown_appcontext(_close)
+    """Give the app its bundle store."""
+    app.extensions["waypost_store"] = Store(app.config["BUNDLE"])
 
 
-def get_db() -> sqlite3.Connection:
-    """Return this request's connection to the live bundle, opening it on first use.
+def live() -> Live:
+    """Return the bundle this request reads: the same one from its first query to its last.
 
     Raises BundleError when there is no usable bundle; the pages turn that
     into a "no guidance loaded" page rather than an error.
     """
-    if "db" not in g:
-        g.db = bundle.connect(current_app.config["BUNDLE"])
-    return g.db
+    if "live" not in g:
+        found = request.environ.get(ENVIRON_KEY) if has_request_context() else None
+        g.live = found if found is not None else current_app.extensions["waypost_store"].current()
+    return g.live
+
+
+def get_db() -> sqlite3.Connection:
+    """Return this request's connection to the live bundle."""
+    return live().conn
 
 
 def source_language() -> str:
     """Return the bundle's source language, the one every translation comes from."""
-    if "source_language" not in g:
-        g.source_language = bundle.meta(get_db())["source_language"]
-    return g.source_language
+    return live().source_language
 
 
-def _close(_exc: BaseException | None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+def derived(key: Any, compute: Any) -> Any:
+    """Return compute() for key, remembered until the live bundle changes."""
+    values = live().derived
+    if key not in values:
+        values[key] = compute()
+    return values[key]

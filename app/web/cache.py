@@ -1,0 +1,303 @@
+"""Responses computed once per bundle: a WSGI layer in front of Flask that answers from memory.
+
+The bundle never changes, so a page is rendered and compressed once and then
+served from here until the bundle is swapped, without routing, templates or
+a database query. An entry is keyed by everything a response depends on:
+the bundle's content digest and the app version (the cache is dropped when
+either changes), the path and query string, and the freshness stamp (the UTC
+date and the kiosk-state file, which decide "today" and the notice about
+the age of the guidance). The page language is in the path; the encoding is
+negotiated per request from the representations one entry holds (brotli,
+gzip and identity), each with its strong ETag known before anything runs,
+so a matching `If-None-Match` costs a 304 and no rendering at all.
+
+Only what is the same for every reader is kept: GET and HEAD answers with
+status 200, in a compressible type, without Set-Cookie, that did not mark
+themselves uncacheable (`uncacheable()`) and that do not repeat the Host the
+client sent (the pages never do, see tests/test_hosts.py; this is the
+belt to that brace, so one poisoned request can never be served to everyone).
+Errors and redirects pass through untouched. Memory is bounded by bytes
+(least recently used entries go first). Pages are compressed with brotli at
+quality 11 and gzip at level 9 once; a response to a query string (search),
+whose keys a client chooses freely, is compressed at the fast levels, so a
+flood of new queries costs what it did before the cache.
+
+The access log is written here, outside the cache, so every answer is logged.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import brotli
+from flask import Flask, request
+from werkzeug.datastructures import Headers
+from werkzeug.http import http_date, parse_accept_header, parse_etags, remove_entity_headers
+
+from app.bundle import read as bundle
+from app.web import store
+from app.web.freshness import stamp
+
+COMPRESSIBLE = {
+    "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
+    "application/json", "application/manifest+json", "image/svg+xml",
+}  # fmt: skip
+MIN_COMPRESS_BYTES = 256
+ENCODINGS = ("br", "gzip")
+ETAG_SUFFIX = {"br": "-br", "gzip": "-gz", "": ""}
+# Set by a view in request.environ: this response must be computed for each request.
+UNCACHEABLE = "waypost.uncacheable"
+# Set by the static export on its own requests (no client can set an environ key): pages for a
+# static host, whose "Leave quickly" and search differ; never read from or kept in the cache.
+STATIC_EXPORT = "waypost.static_export"
+# Set on the app's own requests that measure what saving a topic costs (sizes.py): not logged.
+MEASURING = "waypost.measuring"
+
+access_log = logging.getLogger("waypost.access")
+StartResponse = Callable[..., Any]
+
+
+def uncacheable() -> None:
+    """Mark the current response as one to compute for every request (it shows the time, say)."""
+    request.environ[UNCACHEABLE] = True
+
+
+@dataclass
+class Entry:
+    """One response in every encoding it may be sent in, with its headers."""
+
+    headers: list[tuple[str, str]]
+    bodies: dict[str, bytes]
+    etags: dict[str, str]
+    size: int = field(init=False)
+    lists: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.size = sum(len(b) for b in self.bodies.values()) + 512
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        return tuple(e for e in ENCODINGS if e in self.etags)
+
+    def wsgi_headers(self, encoding: str, status: int) -> list[tuple[str, str]]:
+        """Return the headers of one representation (without Date and Content-Length), built once."""
+        found = self.lists.get((encoding, status))
+        if found is None:
+            headers = Headers(self.headers)
+            headers["ETag"] = self.etags[encoding]
+            if encoding:
+                headers["Content-Encoding"] = encoding
+            if status == 304:
+                remove_entity_headers(headers)
+            found = self.lists[(encoding, status)] = headers.to_wsgi_list()
+        return found
+
+    def body(self, encoding: str) -> bytes:
+        """Return the body in an encoding; the rare client that takes no gzip gets it unpacked."""
+        if encoding == "" and "" not in self.bodies:
+            return gzip.decompress(self.bodies["gzip"])
+        return self.bodies[encoding]
+
+
+def represent(body: bytes, headers: Headers, fast: bool, encodings: Iterable[str], kept: bool = False) -> Entry:
+    """Return a 200 response's representations: the body as it is, and compressed in each encoding asked for."""
+    plain = hashlib.sha256(body).hexdigest()[:24]
+    bodies = {"": body}
+    if len(body) >= MIN_COMPRESS_BYTES:
+        for encoding in encodings:
+            if encoding == "br":
+                bodies["br"] = brotli.compress(body, quality=5 if fast else 11)
+            elif encoding == "gzip":
+                bodies["gzip"] = gzip.compress(body, compresslevel=6 if fast else 9, mtime=0)
+    headers = Headers(headers)
+    for name in ("Content-Length", "Content-Encoding", "ETag", "Date"):
+        headers.remove(name)
+    vary = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+    if "Accept-Encoding" not in vary:
+        vary.append("Accept-Encoding")
+    headers["Vary"] = ", ".join(vary)
+    # Each encoding is its own representation, so each gets its own strong tag.
+    etags = {e: f'"{plain}{ETAG_SUFFIX[e]}"' for e in bodies}
+    if kept and "gzip" in bodies:
+        del bodies[""]  # kept compressed only: a third of the memory
+    return Entry(headers.to_wsgi_list(), bodies, etags)
+
+
+_negotiated: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def negotiate(accept: str | None, available: tuple[str, ...]) -> str:
+    """Return the encoding to send: brotli, then gzip, when the client accepts it, else ''."""
+    if not accept:
+        return ""
+    found = _negotiated.get((accept, available))
+    if found is None:
+        accepted = parse_accept_header(accept)
+        found = next((e for e in available if e and accepted[e] > 0), "")
+        if len(_negotiated) > 256:
+            _negotiated.clear()  # browsers send a handful of spellings; anything else is not worth keeping
+        _negotiated[(accept, available)] = found
+    return found
+
+
+class Memory:
+    """A byte-bounded LRU of entries for one bundle digest and app version."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit = limit_bytes
+        self.owner: tuple[str, str] | None = None
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def get(self, owner: tuple[str, str], key: tuple) -> Entry | None:
+        with self.lock:
+            if owner != self.owner:
+                # Another bundle is live: nothing kept for the old one may be served again.
+                self.owner, self.entries, self.bytes = owner, OrderedDict(), 0
+                return None
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, owner: tuple[str, str], key: tuple, entry: Entry) -> None:
+        if entry.size > self.limit // 4:
+            return  # one large pack must not push out every page
+        with self.lock:
+            if owner != self.owner:
+                return  # the bundle changed while this was rendered
+            old = self.entries.pop(key, None)
+            self.bytes += entry.size - (old.size if old else 0)
+            self.entries[key] = entry
+            while self.bytes > self.limit and self.entries:
+                self.bytes -= self.entries.popitem(last=False)[1].size
+
+
+class ResponseCache:
+    """WSGI middleware: answer GET and HEAD from the cache, fill it from the app, log every answer."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.memory = Memory(int(float(app.config["RESPONSE_CACHE_MB"]) * 1_000_000))
+        self.live_path = Path(app.config["BUNDLE"])
+        self.version = str(app.config["VERSION"])
+        self.log = bool(app.config["ACCESS_LOG"])
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET")
+        status = [""]
+
+        def logged(code: str, headers: list, exc_info: Any = None) -> Any:
+            status[0] = code
+            return start_response(code, headers, exc_info) if exc_info else start_response(code, headers)
+
+        if method in ("GET", "HEAD"):
+            answer = self._cached(environ, logged)
+        else:
+            answer = self.wsgi_app(environ, logged)
+        if self.log and not environ.get(MEASURING):
+            # Method, path (never the query: it holds what was searched), status and the time
+            # taken to answer; who asked is never recorded.
+            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+            took = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %s %.1fms", method, path, status[0].split(" ", 1)[0], took)
+        return answer
+
+    def _cached(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            live = self.app.extensions["waypost_store"].current()
+        except bundle.BundleError:
+            return self.wsgi_app(environ, start_response)  # the app shows its "no guidance" page
+        environ[store.ENVIRON_KEY] = live
+        query = environ.get("QUERY_STRING", "")
+        key = (environ.get("PATH_INFO", ""), query, stamp(self.live_path))
+        owner = (live.digest, self.version)
+        entry = self.memory.get(owner, key) if self.memory.limit and not environ.get(STATIC_EXPORT) else None
+        if entry is None:
+            entry = self._fill(environ, start_response, owner, key, fast=bool(query))
+            if not isinstance(entry, Entry):
+                return entry
+        return self._answer(environ, start_response, entry)
+
+    def _fill(self, environ: dict, start_response: StartResponse, owner: tuple, key: tuple, fast: bool) -> Any:
+        """Run the app for a GET; keep the answer when every reader would get the same one."""
+        inner = dict(environ, REQUEST_METHOD="GET")
+        for name in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE"):
+            inner.pop(name, None)
+        got: dict[str, Any] = {}
+
+        def capture(code: str, headers: list, exc_info: Any = None) -> Callable:
+            got["status"], got["headers"] = code, headers
+            return lambda data: None
+
+        result = self.wsgi_app(inner, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        headers = Headers(got["headers"])
+        mimetype = headers.get("Content-Type", "").split(";")[0].strip()
+        if not got["status"].startswith("200") or mimetype not in COMPRESSIBLE:
+            start_response(got["status"], got["headers"])
+            return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        # A measuring request (sizes.py) reads the cache but never pays for brotli 11 on a topic's every page.
+        keep = self.memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
+        if not keep:
+            wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
+            return represent(body, headers, True, [wanted] if wanted else [])
+        entry = represent(body, headers, fast, ENCODINGS, kept=True)
+        self.memory.put(owner, key, entry)
+        return entry
+
+    @staticmethod
+    def _same_for_everyone(environ: dict, inner: dict, headers: Headers, body: bytes) -> bool:
+        if inner.get(UNCACHEABLE) or inner.get(STATIC_EXPORT) or "Set-Cookie" in headers:
+            return False
+        # Whatever spelling of the Host a client sent must appear nowhere in what others are served.
+        for name in ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED"):
+            value = environ.get(name, "").strip().lower()
+            if value and (value.encode("latin-1", "replace") in body.lower() or value in str(headers).lower()):
+                return False
+        return True
+
+    @staticmethod
+    def _answer(environ: dict, start_response: StartResponse, entry: Entry) -> Iterable[bytes]:
+        encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), entry.encodings)
+        asked = environ.get("HTTP_IF_NONE_MATCH")
+        if asked and parse_etags(asked).contains_weak(entry.etags[encoding].strip('"')):
+            start_response("304 NOT MODIFIED", [*entry.wsgi_headers(encoding, 304), ("Date", _date())])
+            return []
+        body = entry.body(encoding)
+        start_response(
+            "200 OK", [*entry.wsgi_headers(encoding, 200), ("Date", _date()), ("Content-Length", str(len(body)))]
+        )
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+_now: list[Any] = [0, ""]
+
+
+def _date() -> str:
+    """Return the HTTP date of this second, formatted once a second."""
+    second = int(time.time())
+    if _now[0] != second:
+        _now[:] = [second, http_date(second)]
+    return _now[1]
+
+
+def init_app(app: Flask) -> None:
+    """Put the response cache in front of the app's routing."""
+    app.wsgi_app = ResponseCache(app, app.wsgi_app)  # type: ignore[method-assign]
