@@ -219,8 +219,12 @@ def search() -> str:
 
 
 def language(code: str) -> dict[str, str]:
-    """Return one of the site's languages (code, name, dir) by its code."""
-    return next(x for x in site_languages() if x["code"] == code)
+    """Return one of the site's languages (code, name, dir) by its code.
+
+    A code the site does not list (a service text in another language, say)
+    is itself, left to right, so a page can still mark it.
+    """
+    return next((x for x in site_languages() if x["code"] == code), {"code": code, "dir": "ltr", "name": code})
 
 
 @bp.app_errorhandler(HTTPException)

@@ -23,7 +23,7 @@ from app.bundle import read as bundle
 from app.categories import CATEGORIES
 from app.web import packs, store
 from app.web.cache import uncacheable
-from app.web.pages import localise, site_languages
+from app.web.pages import language, localise
 from app.web.qr import qr_svg
 
 bp = Blueprint("places", __name__)
@@ -54,11 +54,6 @@ def place_today(zone: str) -> date:
     built = kiosk_state.parse_date(bundle.meta(store.get_db()).get("built_at"))
     floor = kiosk_state.confirmed_on(Path(current_app.config["BUNDLE"]), built)
     return max(local_day, floor) if floor else local_day
-
-
-def language(code: str) -> dict[str, str]:
-    """Return a content language's code and dir (falling back to left-to-right for an unlisted one)."""
-    return next((x for x in site_languages() if x["code"] == code), {"code": code, "dir": "ltr", "name": code})
 
 
 def spoken(code: str) -> dict[str, str]:
