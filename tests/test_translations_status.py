@@ -14,7 +14,8 @@ from flask_babel import force_locale, gettext
 from app.bundle.build import build_bundle
 from app.cli import main
 from app.content.load import load_content
-from app.i18n.catalogs import read_catalog
+from app.i18n.catalogs import Counts as counts_type
+from app.i18n.catalogs import counts, read_catalog
 from app.web import create_app
 
 from .helpers import write_translation
@@ -23,6 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "articles/en/rights-1.md"
 # Interface strings in the real template; the small content set has 10 articles and 1 glossary entry.
 STRINGS = sum(1 for m in read_catalog(ROOT / "translations/messages.pot") if m.id)
+
+
+def interface(lang: str) -> counts_type:
+    """Return a catalog's own counts: strings added since the translators' last round are missing until then."""
+    return counts(
+        read_catalog(ROOT / "translations/messages.pot"),
+        read_catalog(ROOT / f"translations/{lang}/LC_MESSAGES/messages.po"),
+    )
 
 
 def edit_source(content_dir: Path) -> None:
@@ -52,15 +61,16 @@ def test_status_counts_interface_articles_and_glossary_per_language(content_dir)
     languages = by_code(report)
     assert list(languages) == ["ar", "fa", "fr", "es", "uk"] and report["source_language"] == "en"
     fr = languages["fr"]
-    assert fr["interface"] == {"catalog": str(ROOT / "translations/fr/LC_MESSAGES/messages.po"),
-                               "total": STRINGS, "translated": STRINGS, "fuzzy": 0, "missing": 0}  # fmt: skip
+    own = interface("fr")
+    assert fr["interface"] == {"catalog": str(ROOT / "translations/fr/LC_MESSAGES/messages.po"), "total": STRINGS,
+                               "translated": own.translated, "fuzzy": own.fuzzy, "missing": own.missing}  # fmt: skip
     assert fr["articles"]["total"] == 10 and fr["articles"]["up_to_date"] == 2 and fr["articles"]["missing"] == 8
     assert fr["articles"]["machine"] == 1 and fr["articles"]["unreviewed"] == 0
     assert "money-2" in fr["articles"]["missing_ids"] and fr["articles"]["outdated_ids"] == []
     assert fr["glossary"] == {"total": 1, "up_to_date": 0, "outdated": 0, "missing": 1, "machine": 0,
                               "unreviewed": 0, "outdated_ids": [], "missing_ids": ["passport"]}  # fmt: skip
-    # (every string + 2 articles + 0 terms) of (every string + 10 + 1)
-    assert fr["complete"] == round(100 * (STRINGS + 2) / (STRINGS + 11), 1)
+    # (translated strings + 2 articles + 0 terms) of (every string + 10 + 1)
+    assert fr["complete"] == round(100 * (own.translated + 2) / (STRINGS + 11), 1)
 
 
 def test_editing_an_english_article_makes_its_translations_outdated_in_status(content_dir):
@@ -78,14 +88,15 @@ def test_editing_an_english_article_makes_its_translations_outdated_in_status(co
     assert (
         "interface strings" in header
         and "outdated" in columns
-        and row.split()[:5] == ["fr", str(STRINGS), "0", "0", "0"]
+        and row.split()[:5]
+        == ["fr", str(interface("fr").translated), str(interface("fr").fuzzy), str(interface("fr").missing), "0"]
     )
 
 
 def test_fail_under_gates_a_build_and_names_the_languages_under_it(content_dir):
     # es and uk have the interface only; ar, fa and fr one article more.
-    interface_only = round(100 * STRINGS / (STRINGS + 11), 1)
-    one_more = round(100 * (STRINGS + 1) / (STRINGS + 11), 1)
+    interface_only = round(100 * interface("es").translated / (STRINGS + 11), 1)
+    one_more = round(100 * (interface("fr").translated + 1) / (STRINGS + 11), 1)
     between = f"{(interface_only + one_more) / 2:.2f}"
     code, _report = status_json(content_dir, "--fail-under", between)
     assert code == 1

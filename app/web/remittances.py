@@ -66,6 +66,15 @@ def has_prices() -> bool:
         return False
 
 
+@bp.app_template_global()
+def corridors_named(query: str) -> list[dict[str, Any]]:
+    """Return the corridors a site search names a country of, in any of the site's languages."""
+    if not query.strip() or not has_prices():
+        return []
+    langs = [x["code"] for x in site_languages()]
+    return prices.find_corridors(store.get_db(), query[:100], langs, g.get("lang", "en"))
+
+
 @bp.app_template_filter("money")
 def money(value: Decimal | None, currency: str = "") -> str:
     """Format an amount for the reader's locale, rounded once to the cent."""
