@@ -35,6 +35,12 @@ PATHS = [
     "/api/v1/en/search?q=guide",
     "/api/v1/en/articles/money-1",
     "/api/v1/en/articles/nowhere",
+    "/en/remittances/",
+    "/en/remittances/GBR-AFG",
+    "/ar/remittances/GBR-AFG/pack.html",
+    "/api/v1/en/remittances",
+    "/api/v1/en/remittances/GBR-AFG",
+    "/api/v1/remittances/calculate?amount=200&fee=5&rate=0.97",
     "/xx/nowhere/",
 ]
 

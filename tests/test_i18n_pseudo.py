@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel.numbers import get_currency_symbol
 
 from app.bundle import read as bundle
 from app.bundle.build import build_bundle
@@ -45,6 +46,7 @@ def pseudo_bundle(tmp_path) -> Path:
     path = content / "articles/en/money-2.md"
     text = path.read_text().replace("updated: 2026-11-01", "updated: 2020-01-01")
     path.write_text(text.replace("review_by: 2099-11-01", "review_by: 2021-01-01"))
+    shutil.copytree(ROOT / "content" / "remittances", content / "remittances")  # the sample prices
     out = tmp_path / "pseudo.bundle"
     build_bundle(load_content(content), out)
     return out
@@ -118,7 +120,17 @@ def bundle_strings(path: Path) -> set[str]:
             "UNION SELECT json_extract(s.value, '$.title') FROM articles, json_each(articles.sources) AS s "
             "UNION SELECT term FROM glossary UNION SELECT definition FROM glossary"
         ).fetchall()
-        return {row[0] for row in rows if row[0]}
+        found = {row[0] for row in rows if row[0]}
+        # Remittance data: the source's own words, and what CLDR names (countries, currency codes)
+        # where a pseudo-locale has no names of its own.
+        found |= {row[0] for row in conn.execute("SELECT value FROM remit_source") if row[0]}
+        for corridor in conn.execute("SELECT * FROM remit_corridors"):
+            found |= {corridor["source_name"], corridor["destination_name"], corridor["send_currency"],
+                      corridor["receive_currency"]}  # fmt: skip
+            for language in pseudo.LANGUAGES:
+                for code in (corridor["send_currency"], corridor["receive_currency"]):
+                    found.add(get_currency_symbol(code, language.locale))
+        return found
     finally:
         conn.close()
 
@@ -130,11 +142,11 @@ def page_urls(app, bundle_path: Path, lang: str) -> list[str]:
         topic, slug = conn.execute("SELECT topic, slug FROM articles WHERE lang = 'en' ORDER BY slug").fetchone()
     finally:
         conn.close()
-    fill = {"lang": lang, "topic": topic, "slug": slug}
+    fill = {"lang": lang, "topic": topic, "slug": slug, "key": "GBR-AFG"}
     adapter = app.url_map.bind("localhost")
     urls = []
     for rule in app.url_map.iter_rules():
-        if "lang" not in rule.arguments or "GET" not in (rule.methods or ()) or rule.endpoint.startswith("api."):
+        if "lang" not in rule.arguments or "GET" not in (rule.methods or ()) or rule.rule.startswith("/api/"):
             continue
         unknown = rule.arguments - fill.keys()
         assert not unknown, f"{rule.rule}: teach page_urls how to fill {sorted(unknown)}"

@@ -299,3 +299,11 @@ def test_the_published_workbook_is_read_sheet_by_sheet_with_row_numbers(content_
     book.save(folder / "rpw.xlsx")
     found = messages(content_dir)
     assert found == [f"{folder / 'rpw.xlsx'}[Dataset (from Q2 2016)]:3: `cc1 lcu fee` is negative (-2)"], found
+
+
+def test_the_site_search_lists_corridors_by_country_name(price_app) -> None:
+    make, _ = price_app
+    client = make().test_client()
+    html = client.get("/ar/search", query_string={"q": "أفغانستان"}).get_data(as_text=True)
+    assert 'href="/ar/remittances/GBR-AFG"' in html
+    assert "/remittances/" not in client.get("/ar/search", query_string={"q": "passport"}).get_data(as_text=True)

@@ -18,6 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from markupsafe import Markup
 
 from app import kiosk_state
@@ -64,6 +65,22 @@ def has_prices() -> bool:
         return bool(prices.source(store.get_db()))
     except bundle.BundleError:
         return False
+
+
+@bp.app_template_global()
+def corridors_named(query: str) -> list[dict[str, Any]]:
+    """Return the corridors a site search names a country of, in any of the site's languages."""
+    if not query.strip() or not has_prices():
+        return []
+    langs = [x["code"] for x in site_languages()]
+    return prices.find_corridors(store.get_db(), query[:100], langs, g.get("lang", "en"))
+
+
+@bp.app_template_global()
+def quarter_label(period: str) -> str:
+    """Return a bundle quarter (`2025Q1`) as the reader's language writes it."""
+    year, quarter = prices.period(period)
+    return gettext("%(year)s Q%(quarter)s", year=year, quarter=quarter)
 
 
 @bp.app_template_filter("money")
@@ -117,7 +134,8 @@ def chart(trend: list[dict[str, Any]], title: str, desc: str) -> Markup:
     for x, (label, v) in zip(xs, points, strict=True):
         parts.append(f'<circle cx="{x:.1f}" cy="{y(v)}" r="3" fill="#0b5d3b"/>')
         if len(points) <= 8 or label.endswith("Q1"):
-            parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="9" text-anchor="middle">{label}</text>')
+            shown = Markup.escape(quarter_label(label))
+            parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="9" text-anchor="middle">{shown}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
