@@ -45,6 +45,8 @@ CATEGORY_NAMES = {
 }
 INLINE = 8  # services listed per category on the place page; more are on the category's own pages
 STALE_DAYS = 183
+# Own names of ISO 639-3 languages CLDR files under another code (all written right to left).
+OWN_NAMES = {"prs": "دری", "pbt": "پښتو", "pes": "فارسی", "apc": "العربية الشامية", "arz": "مصرى", "ary": "الدارجة"}
 
 
 def place_today(zone: str) -> date:
@@ -67,6 +69,8 @@ def spoken(code: str) -> dict[str, str]:
         return {"code": code, "name": loc.get_display_name(loc) or code,
                 "dir": "rtl" if loc.character_order == "right-to-left" else "ltr"}  # fmt: skip
     except (UnknownLocaleError, ValueError, TypeError):
+        if code in OWN_NAMES:
+            return {"code": code, "name": OWN_NAMES[code], "dir": "rtl"}
         name = Locale("en").languages.get(code, code)
         return {"code": "en" if name != code else code, "name": name, "dir": "ltr"}
 
