@@ -42,6 +42,17 @@ PATHS = [
     "/api/v1/en/remittances/GBR-AFG",
     "/api/v1/remittances/calculate?amount=200&fee=5&rate=0.97",
     "/xx/nowhere/",
+    # Local help (the test bundle has no places: each of these is a 404, which reaches the route too).
+    "/en/places/",
+    "/en/places/testville/",
+    "/en/places/testville/in/food",
+    "/en/places/testville/services/svc-1",
+    "/en/places/testville/pack.html",
+    "/en/places/testville/poster",
+    "/en/places/testville/offline.json",
+    "/api/v1/en/places/testville",
+    "/api/v1/en/places/testville/services/svc-1",
+    "/api/v1/en/places/testville/hsds.json",
 ]
 
 

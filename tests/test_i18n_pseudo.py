@@ -8,6 +8,7 @@ through the catalogs. Content blocks carry their own `lang` and are skipped.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -24,7 +25,7 @@ from app.i18n.catalogs import read_catalog
 from app.i18n.checks import placeholders
 from app.web import create_app
 
-from .helpers import must, write_content
+from .helpers import must, write_content, write_place
 from .live import LAUNCH, require_chromium, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ def instance(tmp_path, monkeypatch) -> Path:
 def pseudo_bundle(tmp_path) -> Path:
     """The small content set, with one article past its review date so that notice shows too."""
     content = write_content(tmp_path / "content")
+    write_place(content)
     path = content / "articles/en/money-2.md"
     text = path.read_text().replace("updated: 2026-11-01", "updated: 2020-01-01")
     path.write_text(text.replace("review_by: 2099-11-01", "review_by: 2021-01-01"))
@@ -130,9 +132,24 @@ def bundle_strings(path: Path) -> set[str]:
             for language in pseudo.LANGUAGES:
                 for code in (corridor["send_currency"], corridor["receive_currency"]):
                     found.add(get_currency_symbol(code, language.locale))
+        # Local help: every text a place or service carries is content, not interface.
+        for (data,) in conn.execute("SELECT data FROM services UNION ALL SELECT names FROM places"
+                                    " UNION ALL SELECT names FROM emergency_numbers"):  # fmt: skip
+            found |= {text for text in _strings(json.loads(data)) if text}
         return found
     finally:
         conn.close()
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
 
 
 def page_urls(app, bundle_path: Path, lang: str) -> list[str]:
@@ -142,7 +159,15 @@ def page_urls(app, bundle_path: Path, lang: str) -> list[str]:
         topic, slug = conn.execute("SELECT topic, slug FROM articles WHERE lang = 'en' ORDER BY slug").fetchone()
     finally:
         conn.close()
-    fill = {"lang": lang, "topic": topic, "slug": slug, "key": "GBR-AFG"}
+    fill = {
+        "lang": lang,
+        "topic": topic,
+        "slug": slug,
+        "key": "GBR-AFG",
+        "place_id": "testville",
+        "category": "other",
+        "service_id": "svc-1",
+    }
     adapter = app.url_map.bind("localhost")
     urls = []
     for rule in app.url_map.iter_rules():

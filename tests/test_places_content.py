@@ -98,6 +98,8 @@ def test_each_place_yaml_error_names_its_line(content_dir, change, expected):
 WARNINGS = [
     ({"services_csv": SVC + "svc-1,org-9,A,x,active,2026-11-20\nsvc-2,org-1,B,x,active,2026-11-20\n"},
      "services/services.csv:2: warning: organization_id 'org-9' is not in organizations.csv"),
+    ({"contacts_csv": "id,organization_id,name\nc-1,org-7,Ana\n"},
+     "services/contacts.csv:2: warning: organization_id 'org-7' is not in organizations.csv"),
     ({"taxonomy_terms_csv": "id,name,description,parent_id\nt-1,Legal,x,t-0\n"},
      "services/taxonomy_terms.csv:2: warning: parent_id 't-0' is not a taxonomy term"),
     ({"attributes_csv": "id,link_id,taxonomy_term_id,link_entity\na-1,svc-1,t-9,service\n"},

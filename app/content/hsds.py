@@ -55,6 +55,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "service_taxonomy": (("service_taxonomy.csv",), ("id", "service_id", "taxonomy_id")),
     "accessibility": (("accessibility.csv", "accessibility_for_disabilities.csv"), ("id", "location_id")),
     "eligibility": (("eligibility.csv",), ("id", "service_id")),
+    "contacts": (("contacts.csv", "contact.csv"), ("id",)),
 }  # fmt: skip
 # A row of these tables is shown on a service's page, so the service (or location) it names must exist.
 _NEEDS_SERVICE = ("service_at_location", "cost_options", "eligibility", "service_taxonomy")
@@ -171,7 +172,7 @@ class Export:
 
     def _check_optional_links(self) -> None:
         orgs, terms = self.ids["organizations"], self.ids["taxonomy_terms"]
-        for table in ("services", "locations", "phones"):
+        for table in ("services", "locations", "phones", "contacts"):
             for r in self.t[table]:
                 if r.get("organization_id") and r["organization_id"] not in orgs:
                     self.problem(

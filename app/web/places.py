@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template, request
-from flask_babel import format_date, lazy_gettext
+from flask_babel import format_date, gettext, lazy_gettext
 
 from app import kiosk_state
 from app.bundle import places as local
@@ -46,6 +46,8 @@ CATEGORY_NAMES = {
 }
 INLINE = 8  # services listed per category on the place page; more are on the category's own pages
 STALE_DAYS = 183
+# Own names of ISO 639-3 languages CLDR files under another code (all written right to left).
+OWN_NAMES = {"prs": "دری", "pbt": "پښتو", "pes": "فارسی", "apc": "العربية الشامية", "arz": "مصرى", "ary": "الدارجة"}
 
 
 def place_today(zone: str) -> date:
@@ -63,14 +65,23 @@ def spoken(code: str) -> dict[str, str]:
         return {"code": code, "name": loc.get_display_name(loc) or code,
                 "dir": "rtl" if loc.character_order == "right-to-left" else "ltr"}  # fmt: skip
     except (UnknownLocaleError, ValueError, TypeError):
+        if code in OWN_NAMES:
+            return {"code": code, "name": OWN_NAMES[code], "dir": "rtl"}
         name = Locale("en").languages.get(code, code)
         return {"code": "en" if name != code else code, "name": name, "dir": "ltr"}
 
 
+WEEKDAY_NAMES = (
+    lazy_gettext("Monday"), lazy_gettext("Tuesday"), lazy_gettext("Wednesday"), lazy_gettext("Thursday"),
+    lazy_gettext("Friday"), lazy_gettext("Saturday"), lazy_gettext("Sunday"),
+)  # fmt: skip
+
+
 @bp.app_template_filter("weekday")
 def weekday(iso: str) -> str:
-    """Name a date's weekday and day in the reader's language."""
-    return format_date(date.fromisoformat(iso), format="EEEE d MMMM")
+    """Name a date's weekday (a translated interface word) and its day in the reader's language."""
+    day = date.fromisoformat(iso)
+    return gettext("%(weekday)s %(date)s", weekday=WEEKDAY_NAMES[day.weekday()], date=format_date(day, "d MMMM"))
 
 
 @bp.app_context_processor

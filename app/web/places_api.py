@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, g, jsonify, url_for
-from flask_babel import force_locale, ngettext
+from flask_babel import ngettext
 from marshmallow import Schema, fields
 
 from app.bundle import places as local
-from app.bundle import read as bundle
 from app.bundle.hsds_export import hsds_services
 from app.web import store
 from app.web.api import _check_lang
 from app.web.offline import SaveListSchema, worker_version
+from app.web.pages import site_languages
 from app.web.places import place_today
 
 bp = Blueprint("places_api", __name__)
@@ -122,16 +122,19 @@ def hsds(lang: str, place_id: str) -> Response:
 @bp.get("/<lang>/places/<place_id>/offline.json")
 def save_list(lang: str, place_id: str) -> Response:
     """Serve what saving a place fetches: its page, its category pages, every service page, the pack."""
-    found = _place(lang, place_id)
-    g.lang = lang
+    # A page's own language list (pseudo-locales too), as the pages it lists accept.
+    language = next((x for x in site_languages() if x["code"] == lang), None)
     db = store.get_db()
+    found = local.place(db, place_id, lang, store.source_language()) if language else None
+    if language is None or found is None:
+        abort(404)
+    g.lang = lang
     pages = [url_for("places.place", lang=lang, place_id=place_id)]
     pages += [url_for("places.category", lang=lang, place_id=place_id, category=c) for c in sorted(found["counts"])]
     pages += [url_for("places.service", lang=lang, place_id=place_id, service_id=s["id"])
               for s in local.raw_services(db, place_id)]  # fmt: skip
-    language = next(x for x in bundle.languages(db) if x["code"] == lang)
-    with force_locale(lang):
-        label = ngettext("%(num)d service", "%(num)d services", len(pages) - 1 - len(found["counts"]))
+    # The locale comes from g.lang (set above), as on every page.
+    label = ngettext("%(num)d service", "%(num)d services", len(pages) - 1 - len(found["counts"]))
     body = SaveListSchema().dump({
         "version": worker_version(db), "lang": lang, "dir": language["dir"], "topic": f"place-{place_id}",
         "name": found["name"]["text"], "url": pages[0], "pages": pages, "index": [], "label": label,
