@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template, request
-from flask_babel import format_date, gettext, lazy_gettext
+from flask_babel import format_date, lazy_gettext
 
 from app import kiosk_state
 from app.bundle import places as local
@@ -71,17 +71,10 @@ def spoken(code: str) -> dict[str, str]:
         return {"code": "en" if name != code else code, "name": name, "dir": "ltr"}
 
 
-WEEKDAY_NAMES = (
-    lazy_gettext("Monday"), lazy_gettext("Tuesday"), lazy_gettext("Wednesday"), lazy_gettext("Thursday"),
-    lazy_gettext("Friday"), lazy_gettext("Saturday"), lazy_gettext("Sunday"),
-)  # fmt: skip
-
-
 @bp.app_template_filter("weekday")
 def weekday(iso: str) -> str:
-    """Name a date's weekday (a translated interface word) and its day in the reader's language."""
-    day = date.fromisoformat(iso)
-    return gettext("%(weekday)s %(date)s", weekday=WEEKDAY_NAMES[day.weekday()], date=format_date(day, "d MMMM"))
+    """Name a date with its weekday in the reader's language, as CLDR writes it ("Thursday, 3 December 2026")."""
+    return format_date(date.fromisoformat(iso), format="full")
 
 
 @bp.app_context_processor
