@@ -104,15 +104,18 @@ def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int 
 
 def _excerpt(tokens: list[str], first: int | None, pattern: re.Pattern[str], words: int, more: bool) -> Markup:
     start = max(0, (first or 0) - words // 3)
-    parts = []
-    for token in tokens[start : start + words]:
-        parts.append(Markup("<mark>%s</mark>") % token if pattern.search(fold(token)) else escape(token))
-    excerpt = Markup(" ").join(parts)
+    window = tokens[start : start + words]
+    # One folded token a line (folding never makes a newline and tokens hold no whitespace), so the
+    # line a match is on is its token; escaping adds no spaces, so the escaped words stay aligned too.
+    folded = fold("\n".join(window))
+    marked = {folded.count("\n", 0, found.start()) for found in pattern.finditer(folded)}
+    escaped = str(escape(" ".join(window))).split(" ")
+    excerpt = " ".join(f"<mark>{word}</mark>" if i in marked else word for i, word in enumerate(escaped))
     if start > 0:
-        excerpt = Markup("… ") + excerpt
+        excerpt = "… " + excerpt
     if more or start + words < len(tokens):
-        excerpt += Markup(" …")
-    return excerpt
+        excerpt += " …"
+    return Markup(excerpt)
 
 
 def _pattern(terms: list[str]) -> re.Pattern[str]:
@@ -123,16 +126,10 @@ def _pattern(terms: list[str]) -> re.Pattern[str]:
 def _first_hit(tokens: list[str], pattern: re.Pattern[str], block: int = 128) -> int | None:
     """Return the index of the first token that matches, folding the tokens a block at a time."""
     for i in range(0, len(tokens), block):
-        part = tokens[i : i + block]
-        folded = fold(" ".join(part))
+        folded = fold("\n".join(tokens[i : i + block]))  # one folded token a line, as in _excerpt
         found = pattern.search(folded)
-        if found is None:
-            continue
-        if len(folded.split()) == len(part):
-            before = folded[: found.start()]
-            return i + len(before.split()) - (1 if before and not before[-1].isspace() else 0)
-        # Folding split or joined a token (a zero-width non-joiner, a ligature): token by token.
-        return next(i + j for j, token in enumerate(part) if pattern.search(fold(token)))
+        if found is not None:
+            return i + folded.count("\n", 0, found.start())
     return None
 
 
