@@ -28,7 +28,7 @@ import brotli
 
 from app.refusal import Refusal, VerifyError, printable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
 
 # Every table and its columns, in the order they are written.

@@ -46,7 +46,7 @@ from app.refusal import Refusal, VerifyError, printable
 MANIFEST = "manifest.json.br"
 TIMESTAMP = "timestamp.json"
 ROOT = "root.json"
-MANIFEST_FORMAT = "waypost-manifest-2"
+MANIFEST_FORMAT = "waypost-manifest-3"
 TIMESTAMP_FORMAT = "waypost-timestamp-1"
 TIMESTAMP_CONTEXT = b"waypost-timestamp-v1\n"
 MAX_MANIFEST_RAW = 64 * 1024 * 1024
