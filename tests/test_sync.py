@@ -427,7 +427,7 @@ def test_a_full_disk_while_assembling_gives_one_line(kiosk, hub, first, second, 
     def full(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr("app.distribution.publish.write_bundle", full)
+    monkeypatch.setattr("app.distribution.objects.write_bundle", full)
     with pytest.raises(SyncError, match="is the disk full"):
         sync(kiosk, hub.url, TODAY)
     assert kiosk.live.read_bytes() == before
