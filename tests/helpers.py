@@ -263,3 +263,24 @@ def wait_for(url: str, seconds: float = 120) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise AssertionError(f"nothing answered at {url}")
+
+
+def shown(msgid: str, lang: str) -> str:
+    """Return the longest literal part of an interface string as a page in lang shows it (HTML-escaped).
+
+    Read from the language's own catalog, so a test of a translated page
+    checks the translation, not the English it was made from.
+    """
+    import re as _re
+
+    from babel.messages.pofile import read_po
+    from markupsafe import escape
+
+    text = msgid
+    if lang != "en":
+        with (ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+            message = read_po(f).get(msgid)
+        assert message is not None and message.string, f"{msgid!r} has no {lang} translation"
+        text = message.string if isinstance(message.string, str) else message.string[0]
+    parts = [p.strip() for p in _re.split(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}", text)]
+    return str(escape(max(parts, key=len)))

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from babel.numbers import get_currency_symbol
 
+from app import kiosk_state
 from app.bundle import read as bundle
 from app.bundle.build import build_bundle
 from app.content.load import load_content
@@ -132,6 +135,11 @@ def bundle_strings(path: Path) -> set[str]:
             for language in pseudo.LANGUAGES:
                 for code in (corridor["send_currency"], corridor["receive_currency"]):
                     found.add(get_currency_symbol(code, language.locale))
+        # A service's week of opening hours names each day as CLDR writes a full date: data, not interface text.
+        today = kiosk_state.now().date()
+        for language in pseudo.LANGUAGES:
+            for offset in range(-2, 10):
+                found.add(format_date(today + timedelta(days=offset), format="full", locale=language.locale))
         # Local help: every text a place or service carries is content, not interface.
         for (data,) in conn.execute("SELECT data FROM services UNION ALL SELECT names FROM places"
                                     " UNION ALL SELECT names FROM emergency_numbers"):  # fmt: skip

@@ -125,5 +125,5 @@ def test_the_week_across_new_yorks_dst_change_keeps_its_clock_times(zoned_app):
     schedules = SCH + 's-1,svc-1,WEEKLY,"SA,SU,MO",08:30,17:00,,\n'
     client = zoned_app("America/New_York", "US", datetime(2027, 11, 5, 15, 0, tzinfo=UTC), schedules)
     page = client.get("/en/places/testville/services/svc-1").get_data(as_text=True)
-    for day in ("Saturday 6 November", "Sunday 7 November", "Monday 8 November"):
+    for day in ("Saturday, November 6, 2027", "Sunday, November 7, 2027", "Monday, November 8, 2027"):
         assert re.search(day + r"</th>\s*<td><span dir=\"ltr\">08:30–17:00</span>", page), day

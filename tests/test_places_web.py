@@ -15,7 +15,7 @@ from app.content.load import load_content
 from app.web import create_app
 from app.web.places import CATEGORY_NAMES
 
-from .helpers import HSDS_30, LANGUAGES, ROOT, write_place
+from .helpers import HSDS_30, LANGUAGES, ROOT, shown, write_place
 
 RTL = {"ar", "fa"}
 
@@ -56,7 +56,7 @@ def test_every_place_page_in_every_language_has_lang_dir_and_the_sample_notice(d
         want = "rtl" if lang in RTL else "ltr"
         assert re.search(rf'<html lang="{lang}" dir="{want}">', html), url
         # The sample notice, through gettext, on every page of the sample place (the list says it per place).
-        assert "sample data, not a real service" in html, url
+        assert shown("%(place)s — sample data, not a real service", lang) in html, url
 
 
 def test_untranslated_service_texts_keep_their_own_lang_and_dir(demo):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .helpers import LANGUAGES
+from .helpers import LANGUAGES, shown
 from .live import ARTIFACTS, LAUNCH, require_chromium, serving
 
 PUBLIC = "https://guide.example.org/"
@@ -19,7 +19,9 @@ def test_the_poster_shows_the_configured_address_as_a_qr_code_never_the_host_hea
     assert '<svg role="img"' in html and f"{PUBLIC}</title>" in html
     assert f'<p class="address" dir="ltr" lang="en">{PUBLIC}</p>' in html
     assert "evil.example.net" not in html
-    assert "Save for offline" in html  # an https address: the service worker works there
+    assert (
+        shown("Or tap “Save for offline”: the pages then open in your browser without internet.", "fr") in html
+    )  # an https address: the service worker works there
 
 
 def test_without_public_url_the_poster_uses_the_address_serve_found_or_says_it_has_none(make_app):
@@ -27,6 +29,8 @@ def test_without_public_url_the_poster_uses_the_address_serve_found_or_says_it_h
     unknown = app.test_client().get("/en/poster", headers={"Host": "192.0.2.9:8000"}).get_data(as_text=True)
     assert "<svg" not in unknown and "192.0.2.9" not in unknown
     assert "does not know its address yet" in unknown
+    # `serve` sets the addresses it found before the first request (a new app here: pages are cached).
+    app = make_app()
     app.config["SERVED_ADDRESSES"] = ["http://192.0.2.2:8000/"]
     found = app.test_client().get("/en/poster").get_data(as_text=True)
     assert '<p class="address" dir="ltr" lang="en">http://192.0.2.2:8000/</p>' in found

@@ -36,7 +36,7 @@ AMOUNTS = ("cc1", "cc2")
 NUMBERS = ("lcu amount", "lcu fee", "lcu fx rate", "fx margin", "total cost %")
 
 
-class SourceSchema(Schema):
+class PriceSourceSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -114,7 +114,7 @@ def _source(path: Path, issues: list[Issue]) -> dict[str, Any] | None:
         issues.append((path, 1, "expected `field: value` lines", False))
         return None
     try:
-        return SourceSchema().load(data)
+        return PriceSourceSchema().load(data)
     except ValidationError as exc:
         for key, messages in sorted(exc.normalized_messages().items()):
             issues.append((path, yamlfile.line_of(lines, (key,), 1), f"{key}: {messages[0]}", False))
