@@ -11,7 +11,7 @@ from app.bundle.build import build_bundle
 from app.content.load import load_content
 from app.web import create_app
 
-from .helpers import write_content, write_place
+from .helpers import shown, write_content, write_place
 from .live import LAUNCH, require_chromium, serving
 
 require_chromium()
@@ -54,7 +54,7 @@ def test_the_place_pack_reads_with_javascript_off_and_asks_for_nothing(browser, 
     with phone(browser, accept_downloads=True) as (_context, page):
         page.goto(f"{site}/ar/places/testville/")
         with page.expect_download() as download:
-            page.get_by_role("link", name="Download this place as one file").click()
+            page.get_by_role("link", name=shown("Download this place as one file", "ar")).click()
         saved = tmp_path / "pack.html"
         download.value.save_as(saved)
     requests: list[str] = []
