@@ -6,12 +6,12 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from app import __version__, fsutil, settings
 from app.bundle import read as bundle
-from app.bundle.build import build_bundle
 from app.bundle.schema import seal_meta
 from app.cli.bundle import bundle_group, export_static_command, publish_command, sync_command
 from app.cli.console import DEFAULT_CONTENT, count, fail
@@ -19,10 +19,15 @@ from app.cli.i18n import i18n
 from app.cli.keys import keys
 from app.cli.kiosk import kiosk
 from app.cli.root import root_group
-from app.content.load import Content, load_content
 from app.distribution import signing
 from app.distribution.envelope import MAX_VERSION, is_envelope, next_version, write_envelope
 from app.distribution.kiosk import ROOT_NAME, Kiosk
+
+if TYPE_CHECKING:
+    from app.content.load import Content
+
+# The authoring code (content loading, rendering, the builder) is imported by
+# the commands that use it, not here: `waypost serve` starts without it.
 
 
 def report(content: Content) -> None:
@@ -52,6 +57,8 @@ def check(content_dir: Path) -> None:
     Example:
       waypost check content/
     """
+    from app.content.load import load_content
+
     content = load_content(content_dir)
     report(content)
     if content.errors:
@@ -117,6 +124,9 @@ def build(
         expires = now.date() + timedelta(days=expires_in)
         meta = seal_meta(version, expires, key_id, publisher)
         seal = lambda _digest, _built: meta  # noqa: E731
+    from app.bundle.build import build_bundle
+    from app.content.load import load_content
+
     content = load_content(content_dir)
     report(content)
     if content.errors:
@@ -214,6 +224,9 @@ def _prepare_bundle(config: dict, instance_path: str, live: Path, demo: bool) ->
     elif not live.exists():
         content_dir = Path(config["CONTENT_DIR"])
         click.echo(f"No bundle at {live} yet: building one from {content_dir}")
+        from app.bundle.build import build_bundle
+        from app.content.load import load_content
+
         content = load_content(content_dir)
         if content.errors:
             report(content)

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from app.cli.console import DEFAULT_CONTENT, DEFAULT_TRANSLATIONS, count, fail
-from app.content.load import load_content
 
 translations_option = click.option(
     "--translations", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_TRANSLATIONS,
@@ -170,6 +169,7 @@ def i18n_status(content_dir: Path, translations: Path, lang: str | None, as_json
       waypost i18n status --json --fail-under 90
       waypost i18n status --fail-under-reviewed 50
     """
+    from app.content.load import load_content
     from app.i18n import status as translation_status
 
     content = load_content(content_dir)
@@ -215,6 +215,7 @@ def i18n_export(lang: str, output: Path, only: str, content_dir: Path) -> None:
     Example:
       waypost i18n export ar ar-to-translate.zip
     """
+    from app.content.load import load_content
     from app.i18n.translations import export
 
     content = load_content(content_dir)
@@ -243,6 +244,7 @@ def i18n_stamp(files: tuple[Path, ...], content_dir: Path) -> None:
     Example:
       waypost i18n stamp content/articles/ar/keep-receipts.md
     """
+    from app.content.load import load_content
     from app.i18n.translations import stamp
 
     content = load_content(content_dir)
