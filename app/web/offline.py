@@ -8,7 +8,6 @@ is rendered here, through gettext, and read by the script from the page.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,7 @@ class SaveListSchema(Schema):
 localise(bp)
 
 
-def worker_version(conn: sqlite3.Connection) -> str:
+def worker_version() -> str:
     """Return the service worker's version: the app version and the bundle's short digest."""
     return f"{current_app.config['VERSION']}-{packs.version()['digest']}"
 
@@ -99,7 +98,7 @@ def worker() -> Response:
             abort(404)
         source = current_app.extensions["waypost_worker"] = path.read_text(encoding="utf-8")
     tokens = {
-        "__WAYPOST_VERSION__": worker_version(store.get_db()),
+        "__WAYPOST_VERSION__": worker_version(),
         "__WAYPOST_SHELL__": json.dumps([asset_url(name) for name in SHELL_ASSETS]),
         "__WAYPOST_SEARCH__": json.dumps(asset_url("search.js")),
         "__WAYPOST_LANGUAGES__": json.dumps([lang["code"] for lang in site_languages()]),
@@ -215,7 +214,7 @@ def _save_list(topic: str) -> dict[str, Any]:
     lang = language(g.lang)
     return SaveListSchema().dump(
         {
-            "version": worker_version(db), "lang": lang["code"], "dir": lang["dir"], "topic": topic,
+            "version": worker_version(), "lang": lang["code"], "dir": lang["dir"], "topic": topic,
             "name": found["name"], "url": pages[0], "pages": pages, "index": index,
             "label": ngettext("%(num)d article", "%(num)d articles", len(articles)),
         }

@@ -136,7 +136,7 @@ def save_list(lang: str, place_id: str) -> Response:
     # The locale comes from g.lang (set above), as on every page.
     label = ngettext("%(num)d service", "%(num)d services", len(pages) - 1 - len(found["counts"]))
     body = SaveListSchema().dump({
-        "version": worker_version(db), "lang": lang, "dir": language["dir"], "topic": f"place-{place_id}",
+        "version": worker_version(), "lang": lang, "dir": language["dir"], "topic": f"place-{place_id}",
         "name": found["name"]["text"], "url": pages[0], "pages": pages, "index": [], "label": label,
     })  # fmt: skip
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
