@@ -27,8 +27,16 @@ pytestmark = pytest.mark.slow
 def installed(tmp_path_factory) -> Path:
     """Build the wheel and install it with the locked dependencies into a fresh venv; return its bin folder."""
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the tracked files, as a fresh clone has them: a build/ folder left in
+    # the checkout by an earlier build would otherwise carry files the package data no longer lists.
+    source = work / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(work / "dist"), str(ROOT)], check=True, cwd=work)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(work / "dist"), str(source)], check=True, cwd=work)
     wheel = next((work / "dist").glob("waypost-*.whl"))
     venv.create(work / "venv", with_pip=True)
     python = work / "venv" / "bin" / "python"
@@ -80,6 +88,9 @@ def test_serve_from_an_empty_folder_builds_the_shipped_demo_and_serves_it_with_t
         assert '<html lang="fa" dir="rtl">' in page.text
         # Persian interface text comes from the shipped catalogs, not English fallbacks.
         assert "Skip to main content" not in page.text
+        # The sample place's HSDS folder ships too: its CSV files are package data like the Markdown.
+        service = requests.get(f"http://127.0.0.1:{port}/en/places/example-city/services/svc-clinic", timeout=30)
+        assert service.status_code == 200, service.status_code
         worker = requests.get(f"http://127.0.0.1:{port}/sw.js", timeout=30)
         assert worker.status_code == 200 and "addEventListener" in worker.text
         assert (tmp_path / "instance" / "waypost.bundle").is_file()
