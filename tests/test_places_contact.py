@@ -36,7 +36,7 @@ NEAR = {
     "svc-f,Food for all,x,active,2026-11-20,food\n"
     "svc-a,Anchor legal help,x,active,2026-11-20,legal-aid\n"
     "svc-n,Nowhere legal help,x,active,2026-11-20,legal-aid\n"
-    "svc-b,Bread corner,x,active,2026-11-20,food\n",
+    "svc-b,bread corner,x,active,2026-11-20,food\n",
     "locations.csv": "id,location_type,name,latitude,longitude\n"
     "loc-west,physical,West,52.5000,13.2000\nloc-east,physical,East,52.5000,13.6000\n",
     "service_at_location.csv": "id,service_id,location_id\n"
@@ -142,7 +142,7 @@ def test_a_place_without_contact_shows_no_contact_section(site):
 
 def test_without_javascript_services_are_by_category_then_name_with_their_coordinates(site):
     html = site.get("/en/places/testville/").get_data(as_text=True)
-    # legal-aid comes before food in the category order; names alphabetical within each.
+    # legal-aid comes before food in the category order; names alphabetical within each, whatever their case.
     assert re.findall(r'/services/(svc-\w)"', html) == ["svc-a", "svc-n", "svc-z", "svc-b", "svc-f"]
     assert '<li data-at="52.5,13.2"><a href="/en/places/testville/services/svc-a"' in html
     assert '<li><a href="/en/places/testville/services/svc-n"' in html  # no location, no coordinates

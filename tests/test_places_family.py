@@ -132,6 +132,7 @@ def test_a_place_without_numbers_shows_its_countrys_and_says_so(family, place_id
     )
     poster = family.get(f"/en/places/{place_id}/poster").get_data(as_text=True)
     assert '<span class="number" dir="ltr">112</span>' in poster
+    assert '<p class="inherited">These are the emergency numbers of <span>Testland</span>.' in poster
 
 
 def test_a_place_with_its_own_numbers_shows_only_those(family):

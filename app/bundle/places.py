@@ -27,6 +27,8 @@ TEXTS = (
 )  # fmt: skip
 _ANCHOR = date(2000, 1, 3)  # a Monday: where a rule without dtstart starts counting (weekly, monthly rules)
 PAGE_SIZE = 50
+# Services without JavaScript: by category, then by name in the directory's own language, ignoring (ASCII) case.
+SERVICE_ORDER = "category, name COLLATE NOCASE, id"
 
 
 def _pick(texts: dict[str, str], lang: str, source: str) -> dict[str, str]:
@@ -100,7 +102,8 @@ def services(
     if category is not None:
         sql += " AND category = ?"
         params.append(category)
-    sql += " ORDER BY category, name, id"
+    # By name as the directory writes it, ignoring case ("bread" before "Food"); SERVICE_ORDER.
+    sql += f" ORDER BY {SERVICE_ORDER}"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
@@ -136,7 +139,7 @@ def service(conn: sqlite3.Connection, place_id: str, service_id: str, lang: str,
 
 def raw_services(conn: sqlite3.Connection, place_id: str) -> list[dict[str, Any]]:
     """Return every service of a place as stored (for the HSDS export and the place pack)."""
-    rows = conn.execute("SELECT data FROM services WHERE place = ? ORDER BY category, name, id", (place_id,))
+    rows = conn.execute(f"SELECT data FROM services WHERE place = ? ORDER BY {SERVICE_ORDER}", (place_id,))
     return [json.loads(row["data"]) for row in rows]
 
 

@@ -161,6 +161,8 @@ def pack(place_id: str) -> Response:
     today = place_today(found["timezone"])
     db = store.get_db()
     items = [local.service(db, place_id, s["id"], g.lang, today) for s in local.raw_services(db, place_id)]
+    # In the place page's order: categories as CATEGORIES lists them, names in order within each (a stable sort).
+    items.sort(key=lambda s: CATEGORIES.index(s["category"]) if s["category"] in CATEGORIES else len(CATEGORIES))
     css, css_hash = packs.pack_css()
     html = render_template("places/pack.html", place=found, services=items, css=css, made=today.isoformat(),
                            csp=packs.content_security_policy(css_hash), site=packs.public_url())  # fmt: skip
