@@ -119,6 +119,9 @@ def test_the_place_pack_holds_the_contact(site):
     html = site.get("/en/places/testville/pack.html").get_data(as_text=True)
     assert 'href="tel:+493023125010"' in html and 'href="mailto:desk@example.org"' in html
     assert "<script" not in html
+    # In the place page's order: legal help before food, then by name.
+    titles = re.findall(r'<article class="pack" id="s-\d+">\n<h2[^>]*>([^<]+)</h2>', html)
+    assert titles == ["Anchor legal help", "Nowhere legal help", "Zebra legal help", "bread corner", "Food for all"]
 
 
 def test_the_api_gives_the_contact(site):

@@ -101,6 +101,10 @@ def _grouped(place: dict, limit: int | None) -> list[dict]:
     return groups
 
 
+def _category_rank(category: str) -> int:
+    return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
+
+
 def _short_lived(html: str) -> Response:
     # Today's hours are in the place's own zone, whose midnight is not the UTC date
     # the response cache is keyed by: computed for every request.
@@ -160,9 +164,9 @@ def pack(place_id: str) -> Response:
     uncacheable()  # dated by the place's own today, like the service pages
     today = place_today(found["timezone"])
     db = store.get_db()
-    items = [local.service(db, place_id, s["id"], g.lang, today) for s in local.raw_services(db, place_id)]
     # In the place page's order: categories as CATEGORIES lists them, names in order within each (a stable sort).
-    items.sort(key=lambda s: CATEGORIES.index(s["category"]) if s["category"] in CATEGORIES else len(CATEGORIES))
+    stored = sorted(local.raw_services(db, place_id), key=lambda s: _category_rank(s["category"]))
+    items = [local.service(db, place_id, s["id"], g.lang, today) for s in stored]
     css, css_hash = packs.pack_css()
     html = render_template("places/pack.html", place=found, services=items, css=css, made=today.isoformat(),
                            csp=packs.content_security_policy(css_hash), site=packs.public_url())  # fmt: skip
