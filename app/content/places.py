@@ -103,7 +103,7 @@ def _load_place(path: Path, languages: list[str], today: date, report: Report) -
     parent = data.get("parent")
     if parent is not None and not (isinstance(parent, str) and _ID.match(parent)):
         error(at("parent"), "parent: the folder name of the place this one is inside, such as 'germany'")
-        return None
+        parent = None  # reported; the rest of the file is still checked
     place = Place(place_id, names, country, zone, parent, at("parent"), bool(data.get("sample")))
     place.contact = _contact(data.get("contact"), place, languages, at, error)
     place.emergency = _emergency(data.get("emergency") or [], place, languages, today, at, error)
