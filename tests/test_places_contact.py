@@ -109,7 +109,7 @@ def test_the_place_page_shows_the_contact_as_links(site):
 
 def test_an_untranslated_contact_text_keeps_its_own_language(site):
     section = contact_section(site.get("/ar/places/testville/").get_data(as_text=True))
-    assert '<span lang="en" dir="ltr">Monday to Friday, 9:00 to 17:00</span>' in section
+    assert '<p lang="en" dir="ltr">Monday to Friday, 9:00 to 17:00</p>' in section
     assert '<address lang="en" dir="ltr">' in section
     french = contact_section(site.get("/fr/places/testville/").get_data(as_text=True))
     assert '<p class="lead">Accueil</p>' in french
