@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from app.bundle import read
 from app.bundle.build import build_bundle
 from app.content.load import load_content
 from app.web import create_app
 
-from .helpers import PLACE_YAML, write_place
+from .helpers import PLACE_YAML, write_content, write_place
 
 TODAY = date(2026, 12, 1)
 CONTACT = """contact:
@@ -79,8 +80,6 @@ def test_an_http_contact_address_is_a_warning_not_an_error(content_dir):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from .helpers import write_content
-
     folder = tmp_path_factory.mktemp("contact")
     content_dir = write_content(folder / "content")
     write_place(content_dir, place_yaml=PLACE_YAML + CONTACT, files=NEAR)
@@ -173,3 +172,16 @@ def test_only_a_place_page_lets_its_own_origin_ask_for_the_location(site, url, p
     assert first.headers["Permissions-Policy"] == policy
     # The response cache keeps the header as the page set it.
     assert site.get(url).headers["Permissions-Policy"] == policy
+
+
+def test_the_content_digest_covers_the_contact(content_dir, tmp_path):
+    digests = []
+    for number in ("030 23125 010", "030 23125 011", "030 23125 010"):
+        write_place(content_dir, place_yaml=PLACE_YAML + CONTACT.replace("030 23125 010", number))
+        out = tmp_path / f"{len(digests)}.bundle"
+        build_bundle(load_content(content_dir, today=TODAY), out)
+        conn = read.connect(out)
+        digests.append(read.meta(conn)["content_digest"])
+        assert json.loads(conn.execute("SELECT contact FROM places").fetchone()[0])["phones"][0]["number"] == number
+        conn.close()
+    assert digests[0] != digests[1] and digests[0] == digests[2]
