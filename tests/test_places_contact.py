@@ -175,7 +175,7 @@ def test_only_a_place_page_lets_its_own_origin_ask_for_the_location(site, url, p
 
 
 def test_the_content_digest_covers_the_contact(content_dir, tmp_path):
-    digests = []
+    digests: list[str] = []
     for number in ("030 23125 010", "030 23125 011", "030 23125 010"):
         write_place(content_dir, place_yaml=PLACE_YAML + CONTACT.replace("030 23125 010", number))
         out = tmp_path / f"{len(digests)}.bundle"
