@@ -17,6 +17,7 @@ from typing import Any
 
 from dateutil import rrule
 
+from app.bundle import place_tree
 from app.bundle.search import fold
 
 # Service texts shown on a page, in the order the page shows them.
@@ -26,6 +27,8 @@ TEXTS = (
 )  # fmt: skip
 _ANCHOR = date(2000, 1, 3)  # a Monday: where a rule without dtstart starts counting (weekly, monthly rules)
 PAGE_SIZE = 50
+# Services without JavaScript: by category, then by name in the directory's own language, ignoring (ASCII) case.
+SERVICE_ORDER = "category, name COLLATE NOCASE, id"
 
 
 def _pick(texts: dict[str, str], lang: str, source: str) -> dict[str, str]:
@@ -44,21 +47,46 @@ def places(conn: sqlite3.Connection, lang: str, source: str) -> list[dict[str, A
     for row in conn.execute("SELECT * FROM places ORDER BY position"):
         place = dict(row)
         place["name"] = _pick(json.loads(place.pop("names")), lang, source)
-        place["contact"] = json.loads(place["contact"])
+        place["contact"] = _contact(json.loads(place["contact"]), lang, source)
         place["sample"] = bool(place["sample"])
         found.append(place)
     return found
 
 
-def place(conn: sqlite3.Connection, place_id: str, lang: str, source: str) -> dict[str, Any] | None:
-    """Return one place with its emergency numbers and the count of services in each category, or None."""
-    found = next((p for p in places(conn, lang, source) if p["id"] == place_id), None)
-    if found is None:
-        return None
-    found["emergency"] = [
+def _contact(stored: dict[str, Any], lang: str, source: str) -> dict[str, Any]:
+    """Return a place's own contact as pages show it: its name and hours in lang where given, else as written."""
+    if not stored:
+        return {}
+    texts = {key: _pick(stored[key], lang, source) if stored.get(key) else None for key in ("name", "hours")}
+    return {**stored, **texts}
+
+
+def emergency_numbers(conn: sqlite3.Connection, place_id: str, lang: str, source: str) -> list[dict[str, Any]]:
+    """Return a place's own emergency numbers, in their order, named in lang."""
+    return [
         {**dict(row), "name": _pick(json.loads(row["names"]), lang, source)}
         for row in conn.execute("SELECT * FROM emergency_numbers WHERE place = ? ORDER BY position", (place_id,))
     ]
+
+
+def place(conn: sqlite3.Connection, place_id: str, lang: str, source: str) -> dict[str, Any] | None:
+    """Return one place with its emergency numbers, its parents and places inside, and its category counts, or None.
+
+    A place without numbers of its own gets its nearest parent's, named in `emergency_from`.
+    """
+    every = places(conn, lang, source)
+    found = next((p for p in every if p["id"] == place_id), None)
+    if found is None:
+        return None
+    found["ancestors"] = place_tree.ancestors(every, found)
+    found["children"] = place_tree.children(every, place_id)
+    found["emergency"] = emergency_numbers(conn, place_id, lang, source)
+    found["emergency_from"] = None
+    for parent in reversed(found["ancestors"] if not found["emergency"] else []):
+        found["emergency"] = emergency_numbers(conn, parent["id"], lang, source)
+        if found["emergency"]:
+            found["emergency_from"] = {"id": parent["id"], "name": parent["name"]}
+            break
     counts = conn.execute("SELECT category, count(*) FROM services WHERE place = ? GROUP BY category", (place_id,))
     found["counts"] = dict(counts.fetchall())
     return found
@@ -74,7 +102,8 @@ def services(
     if category is not None:
         sql += " AND category = ?"
         params.append(category)
-    sql += " ORDER BY category, name, id"
+    # By name as the directory writes it, ignoring case ("bread" before "Food"); SERVICE_ORDER.
+    sql += f" ORDER BY {SERVICE_ORDER}"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
@@ -110,7 +139,7 @@ def service(conn: sqlite3.Connection, place_id: str, service_id: str, lang: str,
 
 def raw_services(conn: sqlite3.Connection, place_id: str) -> list[dict[str, Any]]:
     """Return every service of a place as stored (for the HSDS export and the place pack)."""
-    rows = conn.execute("SELECT data FROM services WHERE place = ? ORDER BY category, name, id", (place_id,))
+    rows = conn.execute(f"SELECT data FROM services WHERE place = ? ORDER BY {SERVICE_ORDER}", (place_id,))
     return [json.loads(row["data"]) for row in rows]
 
 

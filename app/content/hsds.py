@@ -197,13 +197,10 @@ class Export:
         value = row.get(key, "")
         if not value:
             return None
-        if value.lower().startswith("http://"):
-            self.problem(table, row, f"{key}: '{value}' is not https; it is shown as text, not as a link", True)
-            return {"text": value, "link": False}
-        if not value.lower().startswith("https://"):
-            self.problem(table, row, f"{key}: '{value}' is not a web address (https://...)", True)
-            return {"text": value, "link": False}
-        return {"text": value, "link": True}
+        shown, warning = web_address(key, value)
+        if warning:
+            self.problem(table, row, warning, True)
+        return shown
 
     def phone(self, table: str, row: Row) -> dict[str, Any] | None:
         number = row.get("number", "")
@@ -303,3 +300,12 @@ class Export:
                 if target:
                     return target
         return "other"
+
+
+def web_address(key: str, value: str) -> tuple[dict[str, Any], str | None]:
+    """Return a web address as {text, link} and the warning it earns: only an https:// one becomes a link."""
+    if value.lower().startswith("http://"):
+        return {"text": value, "link": False}, f"{key}: '{value}' is not https; it is shown as text, not as a link"
+    if not value.lower().startswith("https://"):
+        return {"text": value, "link": False}, f"{key}: '{value}' is not a web address (https://...)"
+    return {"text": value, "link": True}, None

@@ -3,6 +3,8 @@
 place.yaml holds what a reader needs before any service: the place's name in
 each language, its country (ISO 3166-1 alpha-2) and IANA time zone, and its
 emergency numbers, each with an official source and the date it was checked.
+A place may sit inside another (`parent:`, a city in a country); the parents
+must exist and never loop back. `contact:` is the NGO's own desk for the place.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.categories import CATEGORIES
 from app.content import dialling, yamlfile
+from app.content.hsds import web_address
 from app.content.services import STALE_AFTER, read_services
 
 Report = Callable[[Path, int, str, bool], None]
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _FIELDS = {"name", "country", "timezone", "parent", "emergency", "contact", "sample", "language",
            "services_checked", "categories"}  # fmt: skip
+_CONTACT_FIELDS = ("name", "phone", "email", "url", "address", "hours")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -32,6 +37,7 @@ class Place:
     country: str
     timezone: str
     parent: str | None = None
+    parent_line: int = 1
     sample: bool = False
     contact: dict[str, Any] = field(default_factory=dict)
     emergency: list[dict[str, Any]] = field(default_factory=list)
@@ -42,15 +48,30 @@ def load_places(root: Path, languages: list[str], today: date, report: Report) -
     """Return every place under `root/places`, reporting each problem through `report`."""
     found = []
     folder = root / "places"
-    for path in sorted(folder.glob("*/place.yaml")) if folder.is_dir() else []:
+    paths = sorted(folder.glob("*/place.yaml")) if folder.is_dir() else []
+    for path in paths:
         place = _load_place(path, languages, today, report)
         if place is not None:
             found.append(place)
-    ids = {p.id for p in found}
-    for p in found:
-        if p.parent and p.parent not in ids:
-            report(folder / p.id / "place.yaml", 1, f"parent '{p.parent}' is not a place", False)
+    _check_parents(found, folder, {p.parent.name for p in paths}, report)
     return found
+
+
+def _check_parents(found: list[Place], folder: Path, defined: set[str], report: Report) -> None:
+    """Report a parent that no folder defines, and every place on a loop of parents, at its `parent:` line."""
+    by_id = {p.id: p for p in found}
+    for p in found:
+        if p.parent and p.parent not in defined:
+            report(folder / p.id / "place.yaml", p.parent_line,
+                   f"parent '{p.parent}' is not a place (there is no places/{p.parent}/place.yaml)", False)  # fmt: skip
+        chain, at = [p.id], p
+        while at.parent in by_id and at.parent not in chain:
+            at = by_id[at.parent]
+            chain.append(at.id)
+        if at.parent == p.id:
+            loop = " -> ".join([*chain, p.id])
+            report(folder / p.id / "place.yaml", p.parent_line,
+                   f"parent: the places form a loop ({loop}); a place cannot be inside itself", False)  # fmt: skip
 
 
 def _load_place(path: Path, languages: list[str], today: date, report: Report) -> Place | None:
@@ -79,8 +100,12 @@ def _load_place(path: Path, languages: list[str], today: date, report: Report) -
     names, country, zone, language, mapping = _facts(data, languages, at, error)
     if errors:
         return None
-    place = Place(place_id, names, country, zone, data.get("parent"), bool(data.get("sample")))
-    place.contact = data.get("contact") or {}
+    parent = data.get("parent")
+    if parent is not None and not (isinstance(parent, str) and _ID.match(parent)):
+        error(at("parent"), "parent: the folder name of the place this one is inside, such as 'germany'")
+        parent = None  # reported; the rest of the file is still checked
+    place = Place(place_id, names, country, zone, parent, at("parent"), bool(data.get("sample")))
+    place.contact = _contact(data.get("contact"), place, languages, at, error)
     place.emergency = _emergency(data.get("emergency") or [], place, languages, today, at, error)
     facts = {"country": country, "timezone": zone, "language": language,
              "services_checked": str(data.get("services_checked") or ""),
@@ -159,3 +184,48 @@ def _emergency(items: Any, place: Place, languages: list[str], today: date, at, 
         found.append({"number": number, "tel": target, "names": names, "source": source,
                       "checked": checked_on.isoformat() if checked_on else ""})  # fmt: skip
     return found
+
+
+def _contact(value: Any, place: Place, languages: list[str], at, error) -> dict[str, Any]:
+    """Check the NGO's own contact for the place; return it as the pages show it ({} when there is none)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        error(at("contact"), f"contact: expected {', '.join(_CONTACT_FIELDS)} lines")
+        return {}
+    for key in sorted(set(value) - set(_CONTACT_FIELDS)):
+        error(at("contact", key), f"contact: unknown field '{key}' (use {', '.join(_CONTACT_FIELDS)})")
+    dialled = _contact_phones(value.get("phone"), place.country, at, error)
+    email = str(value.get("email") or "").strip()
+    if email and not _EMAIL.match(email):
+        error(at("contact", "email"), f"contact.email: '{email}' is not an e-mail address")
+    url = None
+    if value.get("url"):
+        url, warning = web_address("contact.url", str(value["url"]).strip())
+        if warning:
+            error(at("contact", "url"), warning, True)
+    address = value.get("address") or []
+    address = [address] if isinstance(address, str) else address
+    if not isinstance(address, list) or not all(isinstance(line, str) for line in address):
+        error(at("contact", "address"), "contact.address: expected the address as text, one line or a list of lines")
+        address = []
+    return {"name": _names(value.get("name"), ("contact", "name"), languages, at, error),
+            "phones": dialled, "email": email, "url": url, "address": [a.strip() for a in address if a.strip()],
+            "address_lang": languages[0],
+            "hours": _names(value.get("hours"), ("contact", "hours"), languages, at, error)}  # fmt: skip
+
+
+def _contact_phones(value: Any, country: str, at, error) -> list[dict[str, str]]:
+    """Return the contact's numbers ({number, tel}), each checked as for services: diallable in the country."""
+    if value is None or value == "":
+        return []
+    listed = value if isinstance(value, list) else [value]
+    dialled = []
+    for i, number in enumerate(listed):
+        line = at("contact", "phone", i) if isinstance(value, list) else at("contact", "phone")
+        target = dialling.tel(str(number), country) if isinstance(number, str | int) else None
+        if target is None:
+            error(line, f"contact phone number '{number}' cannot be dialled in {country}")
+        else:
+            dialled.append({"number": str(number).strip(), "tel": target})
+    return dialled

@@ -11,6 +11,15 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Response, current_app
 from werkzeug.utils import redirect
 
+# Browser features a page may ask for: none, unless a page allows one for its own origin (permissions_policy).
+FEATURES = ("geolocation", "camera", "microphone", "interest-cohort")
+
+
+def permissions_policy(*own_origin: str) -> str:
+    """Return a Permissions-Policy that denies every feature but `own_origin`'s, which only this origin may use."""
+    return ", ".join(f"{name}=(self)" if name in own_origin else f"{name}=()" for name in FEATURES)
+
+
 # No third party may be contacted and nothing may leak who reads what.
 PRIVACY_HEADERS = {
     "Content-Security-Policy": (
@@ -20,7 +29,7 @@ PRIVACY_HEADERS = {
     ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "Permissions-Policy": "geolocation=(), camera=(), microphone=(), interest-cohort=()",
+    "Permissions-Policy": permissions_policy(),
 }
 
 

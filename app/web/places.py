@@ -18,10 +18,11 @@ from flask import Blueprint, Response, abort, current_app, g, make_response, ren
 from flask_babel import format_date, lazy_gettext
 
 from app import kiosk_state
+from app.bundle import place_tree
 from app.bundle import places as local
 from app.bundle import read as bundle
 from app.categories import CATEGORIES
-from app.web import packs, store
+from app.web import delivery, packs, store
 from app.web.cache import uncacheable
 from app.web.pages import language, localise
 from app.web.qr import qr_svg
@@ -100,6 +101,10 @@ def _grouped(place: dict, limit: int | None) -> list[dict]:
     return groups
 
 
+def _category_rank(category: str) -> int:
+    return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
+
+
 def _short_lived(html: str) -> Response:
     # Today's hours are in the place's own zone, whose midnight is not the UTC date
     # the response cache is keyed by: computed for every request.
@@ -112,13 +117,17 @@ def _short_lived(html: str) -> Response:
 @bp.get("/<lang>/places/")
 def index() -> str:
     found = local.places(store.get_db(), g.lang, store.source_language())
-    return render_template("places/index.html", places=found)
+    return render_template("places/index.html", places=place_tree.tree(found))
 
 
 @bp.get("/<lang>/places/<place_id>/")
-def place(place_id: str) -> str:
+def place(place_id: str) -> Response:
     found = _place(place_id)
-    return render_template("places/place.html", place=found, groups=_grouped(found, INLINE), inline=INLINE)
+    html = render_template("places/place.html", place=found, groups=_grouped(found, INLINE), inline=INLINE)
+    response = make_response(html)
+    # "Near me" (static/near.js) may ask this page's own origin for the phone's position; see ARCHITECTURE.md.
+    response.headers["Permissions-Policy"] = delivery.permissions_policy("geolocation")
+    return response
 
 
 @bp.get("/<lang>/places/<place_id>/in/<category>")
@@ -155,7 +164,9 @@ def pack(place_id: str) -> Response:
     uncacheable()  # dated by the place's own today, like the service pages
     today = place_today(found["timezone"])
     db = store.get_db()
-    items = [local.service(db, place_id, s["id"], g.lang, today) for s in local.raw_services(db, place_id)]
+    # In the place page's order: categories as CATEGORIES lists them, names in order within each (a stable sort).
+    stored = sorted(local.raw_services(db, place_id), key=lambda s: _category_rank(s["category"]))
+    items = [local.service(db, place_id, s["id"], g.lang, today) for s in stored]
     css, css_hash = packs.pack_css()
     html = render_template("places/pack.html", place=found, services=items, css=css, made=today.isoformat(),
                            csp=packs.content_security_policy(css_hash), site=packs.public_url())  # fmt: skip

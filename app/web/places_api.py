@@ -41,14 +41,48 @@ class ServiceShortSchema(Schema):
     status = fields.String()
 
 
+class WebAddressSchema(Schema):
+    text = fields.String()
+    # False for an http:// address: shown as text, never as a link.
+    link = fields.Boolean()
+
+
+class ContactPhoneSchema(Schema):
+    number = fields.String()
+    tel = fields.String()
+
+
+class ContactSchema(Schema):
+    """The NGO's own desk for a place: name and hours in the reader's language where given."""
+
+    name = fields.Nested(TextSchema, allow_none=True)
+    phones = fields.List(fields.Nested(ContactPhoneSchema))
+    email = fields.String()
+    url = fields.Nested(WebAddressSchema, allow_none=True)
+    address = fields.List(fields.String())
+    address_lang = fields.String()
+    hours = fields.Nested(TextSchema, allow_none=True)
+
+
+class PlaceLinkSchema(Schema):
+    id = fields.String()
+    name = fields.Nested(TextSchema)
+
+
 class PlaceSchema(Schema):
     id = fields.String()
     parent = fields.String(allow_none=True)
+    # The places this one is inside, the biggest first, and the places directly inside it.
+    ancestors = fields.List(fields.Nested(PlaceLinkSchema))
+    children = fields.List(fields.Nested(PlaceLinkSchema))
     country = fields.String()
     timezone = fields.String()
     name = fields.Nested(TextSchema)
     sample = fields.Boolean()
+    contact = fields.Nested(ContactSchema)
     emergency = fields.List(fields.Nested(EmergencySchema))
+    # The parent whose numbers `emergency` lists when the place has none of its own; else null.
+    emergency_from = fields.Nested(PlaceLinkSchema, allow_none=True)
     services = fields.List(fields.Nested(ServiceShortSchema))
 
 
