@@ -166,11 +166,11 @@ SEARCH_SQL = (
 )
 SEARCH_SHADOWS = ("search_data", "search_idx", "search_docsize", "search_config")
 # Local help's index (app/bundle/service_search.py): derived like `search`, from the places and services
-# rows, so neither the digest nor the hub objects carry its text. Contentless with the articles' options;
-# `kind` holds "place" or "service". service_keys maps an index rowid to its row, since the services
+# rows, so neither the digest nor the hub objects carry its text. Contentless with the articles' options.
+# service_keys maps an index rowid to its row (places first, then services), since the services
 # table has no integer key of its own (and VACUUM may renumber an implicit rowid).
 SERVICE_INDEX_SQL = (
-    "CREATE VIRTUAL TABLE service_index USING fts5(title, body, kind, content='', detail=column, "
+    "CREATE VIRTUAL TABLE service_index USING fts5(title, body, content='', detail=column, "
     "tokenize='unicode61 remove_diacritics 2')"
 )
 SERVICE_KEYS_SQL = "CREATE TABLE service_keys (key INTEGER PRIMARY KEY, place TEXT NOT NULL, id TEXT NOT NULL)"

@@ -45,37 +45,37 @@ def service_text(service: dict[str, Any]) -> tuple[str, str]:
     return fold("\n".join(title)), fold("\n".join(p for p in body if p))
 
 
-def index_rows(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, str]]:
-    """Yield the index's rows (key, place, service id or "", title, body, kind) from a bundle's places and services.
+def index_rows(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str]]:
+    """Yield the index's rows (key, place, service id or "", title, body) from a bundle's places and services.
 
-    The one definition of what is indexed, in a fixed order, so a kiosk's index is the publisher's.
+    The one definition of what is indexed, in a fixed order, so a kiosk's index is the publisher's:
+    the places are keys 1 to the number of places, so a key range tells a place from a service.
     """
     key = 0
     for row in conn.execute("SELECT id, names FROM places ORDER BY id"):
         key += 1
         names = sorted(json.loads(row[1]).items())
-        yield key, row[0], "", fold("\n".join(name for _, name in names)), "", "place"
+        yield key, row[0], "", fold("\n".join(name for _, name in names)), ""
     for row in conn.execute("SELECT place, id, data FROM services ORDER BY place, id"):
         key += 1
         title, body = service_text(json.loads(row[2]))
-        yield key, row[0], row[1], title, body, "service"
+        yield key, row[0], row[1], title, body
 
 
 def write_index(conn: sqlite3.Connection) -> None:
     """Create and fill the local-help index of a bundle being written (its places and services are in)."""
     conn.execute(SERVICE_KEYS_SQL)
     conn.execute(SERVICE_INDEX_SQL)
-    for key, place, service_id, title, body, kind in index_rows(conn):
+    for key, place, service_id, title, body in index_rows(conn):
         conn.execute("INSERT INTO service_keys (key, place, id) VALUES (?, ?, ?)", (key, place, service_id))
-        conn.execute("INSERT INTO service_index (rowid, title, body, kind) VALUES (?, ?, ?, ?)",
-                     (key, title, body, kind))  # fmt: skip
+        conn.execute("INSERT INTO service_index (rowid, title, body) VALUES (?, ?, ?)", (key, title, body))
     conn.execute("INSERT INTO service_index (service_index) VALUES ('optimize')")
 
 
 _TOP = """
     WITH top AS MATERIALIZED (
-        SELECT rowid AS key, bm25(service_index, 4.0, 1.0, 0.0) AS score FROM service_index
-        WHERE service_index MATCH :match ORDER BY score, rowid LIMIT :limit
+        SELECT rowid AS key, bm25(service_index, 4.0, 1.0) AS score FROM service_index
+        WHERE service_index MATCH :match AND rowid BETWEEN :first AND :last ORDER BY score, rowid LIMIT :limit
     )
     SELECT k.place, k.id, s.data FROM top JOIN service_keys k ON k.key = top.key
     LEFT JOIN services s ON s.place = k.place AND s.id = k.id AND k.id != ''
@@ -95,16 +95,17 @@ def search(conn: sqlite3.Connection, query: str, lang: str, source: str, limit: 
     empty: dict[str, Any] = {"terms": terms, "places": [], "services": [], "total": 0}
     if not terms:
         return empty
-    words = match_expression(terms)
+    match = match_expression(terms)
     known = {p["id"]: p for p in places(conn, lang, source)}
     found = dict(empty)
-    named = conn.execute(_TOP, {"match": f'{words} AND kind : "place"', "limit": PLACE_LIMIT})
+    named = conn.execute(_TOP, {"match": match, "first": 1, "last": len(known), "limit": PLACE_LIMIT})
     found["places"] = [_place(known[row[0]]) for row in named if row[0] in known]
-    match = f'{words} AND kind : "service"'
-    count = conn.execute("SELECT count(*) FROM service_index WHERE service_index MATCH ?", (match,))
+    count = conn.execute(
+        "SELECT count(*) FROM service_index WHERE service_index MATCH ? AND rowid > ?", (match, len(known))
+    )
     found["total"] = count.fetchone()[0]
     if found["total"]:
-        rows = conn.execute(_TOP, {"match": match, "limit": limit})
+        rows = conn.execute(_TOP, {"match": match, "first": len(known) + 1, "last": 2**62, "limit": limit})
         found["services"] = [
             {**_short(data, lang, source), "lang": data["lang"], "place": _place(known[row[0]])}
             for row in rows
