@@ -99,9 +99,9 @@ def test_a_place_is_found_by_its_name_in_every_language(local_client, lang, quer
 def test_results_are_grouped_with_the_sample_notice_once(local_client):
     html = results_section(local_client.get("/en/search", query_string={"q": "test"}).get_data(as_text=True))
     # "test" names the place (Testville) and the services' organisation (Test Org), not one article.
-    places, services = html.index("<h2>Places</h2>"), html.index("<h2>Local help</h2>")
-    assert places < services and "<h2>Guidance</h2>" not in html
-    assert "2 services found" in html
+    local, services = html.index("<h2>Local help</h2>"), html.index("<h3>Services</h3>")
+    assert local < html.index('href="/en/places/testville/"') < services and "<h2>Guidance</h2>" not in html
+    assert '<p role="status">2 services</p>' in html
     notice = shown("%(place)s — sample data, not a real service", "en")
     # Once beside the place, once above its services.
     assert html.count(notice) == 2 and html.index(notice, services) < html.index("svc-1")
