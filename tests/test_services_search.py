@@ -175,3 +175,15 @@ def test_a_bundle_with_a_changed_service_index_is_not_one_waypost_made(local_bun
     conn.execute("CREATE TABLE service_keys (key INTEGER PRIMARY KEY, place TEXT, id TEXT, extra TEXT)")
     assert structure_problem(conn) == "table service_keys is not the one Waypost makes"
     conn.close()
+
+
+def test_a_saved_place_carries_a_small_index_of_its_services(local_client):
+    index = local_client.get("/ar/places/testville/offline.json").get_json()["index"]
+    by_url = {entry["url"]: entry for entry in index}
+    legal, food = by_url["/ar/places/testville/services/svc-1"], by_url["/ar/places/testville/services/svc-2"]
+    # One language a service: the reader's when translated, else its own, marked with it.
+    assert (legal["title"], legal["lang"], legal["dir"], legal["text"]) == (ARABIC_NAME, "ar", "rtl", "نصيحة مجانية.")
+    assert (food["title"], food["lang"], food["dir"], food["text"]) == ("Food bank", "en", "ltr", "Food parcels.")
+    # Its other names and its organisation are extra words to match; the sample notice rides along.
+    assert legal["synonyms"] == "Legal clinic Test Org" and legal["kind"] == "service"
+    assert legal["note"].startswith("مدينة الاختبار")

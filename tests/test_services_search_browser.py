@@ -54,6 +54,17 @@ def phone(browser, **options):
         context.close()
 
 
+def test_the_search_page_shows_local_help_with_javascript_off(browser, site):
+    with phone(browser, java_script_enabled=False) as (_context, page):
+        page.goto(f"{site}/fr/search?q=food")
+        food = page.locator("ol.results a[href='/fr/places/testville/services/svc-2']")
+        assert food.is_visible() and food.evaluate("a => getComputedStyle(a).direction") == "ltr"
+        assert food.get_attribute("lang") == "en"
+        page.goto(f"{site}/ar/search?q=قانونيه")
+        legal = page.locator("ol.results a[href='/ar/places/testville/services/svc-1']")
+        assert legal.inner_text() == ARABIC_NAME and legal.evaluate("a => getComputedStyle(a).direction") == "rtl"
+
+
 def test_offline_search_finds_the_services_of_a_saved_place(browser, site):
     with phone(browser) as (context, page):
         page.goto(f"{site}/ar/places/testville/")
