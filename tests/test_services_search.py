@@ -109,8 +109,8 @@ def test_results_are_grouped_with_the_sample_notice_once(local_client):
 
 def test_articles_and_services_both_show_for_one_query(local_client):
     html = results_section(local_client.get("/en/search", query_string={"q": "legal"}).get_data(as_text=True))
-    # "Guide legal routes 1" and its kin, then "Legal clinic".
-    assert html.index("<h2>Guidance</h2>") < html.index("<h2>Local help</h2>")
+    # "Legal clinic" first, then "Guide legal routes 1" and its kin.
+    assert html.index("<h2>Local help</h2>") < html.index("<h2>Guidance</h2>")
     assert "/en/legal-routes/legal-routes-1" in html and "/en/places/testville/services/svc-1" in html
 
 

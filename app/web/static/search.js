@@ -72,8 +72,9 @@ const WaypostSearch = (() => {
         .map((note) => `<p class="notice warning" role="note">${escapeHtml(note)}</p>`).join('');
       const list = (items, render) => `<ol class="results">${items.map((e) => render(e, found)).join('')}</ol>`;
       const groups = [];
-      if (articles.length) groups.push((parts.articles || '') + (parts[`found-${articles.length}`] || '') + list(articles, article));
+      // Local help first, as online.
       if (services.length) groups.push((parts.services || '') + notes + list(services, service));
+      if (articles.length) groups.push((parts.articles || '') + (parts[`found-${articles.length}`] || '') + list(articles, article));
       out = groups.length ? groups.join('') : parts.none;
     }
     return template.replace('<!--wp-results-->', out)
