@@ -205,6 +205,11 @@ def must(value: T | None) -> T:
     return value
 
 
+# Queries a reader might type that FTS5 would parse as syntax, or that are otherwise strange.
+HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(a b, 3)", "-", "a -b", "((", ")", "title:x", "^x", "a OR", "AND",
+           "'; DROP TABLE articles; --", "\x00", "🙂", "a" * 10_000, " ", "%", "_", "{a b}", "+", "\\"]  # fmt: skip
+
+
 PLACE_YAML = """name:
   en: Testville
   ar: مدينة الاختبار

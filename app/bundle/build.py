@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from app import fsutil
+from app.bundle import service_search
 from app.bundle.place_rows import place_rows
 from app.bundle.remittance_rows import remittance_rows
 from app.bundle.schema import (
@@ -163,6 +164,7 @@ def write_bundle(
             conn.executemany(insert, _stored(table, rows.get(table, ()), progress))
         conn.executemany("INSERT INTO search (rowid, title, body, scope) VALUES (?, ?, ?, ?)", search_rows(conn))
         conn.execute("INSERT INTO search (search) VALUES ('optimize')")
+        service_search.write_index(conn)  # local help's index, derived from the rows just written
         digest = content_digest(conn)
         built_at = built_at or datetime.now(UTC).isoformat(timespec="seconds")
         extra = {"content_digest": digest, "built_at": built_at}

@@ -5,22 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.bundle.search import fold
 from app.content.places import Place
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def service_search_text(service: dict[str, Any]) -> str:
-    """Return the folded text a service search matches: its texts in every language, organisation, places."""
-    parts = [service["organization"]["name"] if service.get("organization") else ""]
-    for texts in service["texts"].values():
-        parts += [texts.get(k, "") for k in ("name", "alternate_name", "description")]
-    for location in service["locations"]:
-        parts += [location["name"], " ".join(location["address"])]
-    return fold(" ".join(p for p in parts if p))
 
 
 def place_rows(places: list[Place]) -> dict[str, list[dict[str, Any]]]:
@@ -29,7 +18,6 @@ def place_rows(places: list[Place]) -> dict[str, list[dict[str, Any]]]:
         "places": [],
         "emergency_numbers": [],
         "services": [],
-        "service_search": [],
     }
     for position, p in enumerate(sorted(places, key=lambda p: p.id)):
         rows["places"].append(
@@ -47,7 +35,4 @@ def place_rows(places: list[Place]) -> dict[str, list[dict[str, Any]]]:
                 {"place": p.id, "id": s["id"], "category": s["category"], "name": name, "checked": s["checked"],
                  "data": _json(s)}
             )  # fmt: skip
-            rows["service_search"].append(
-                {"place": p.id, "id": s["id"], "name": name, "search": service_search_text(s)}
-            )
     return rows

@@ -18,7 +18,6 @@ from typing import Any
 from dateutil import rrule
 
 from app.bundle import place_tree
-from app.bundle.search import fold
 
 # Service texts shown on a page, in the order the page shows them.
 TEXTS = (
@@ -191,25 +190,3 @@ def week(rules: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
         day = today + timedelta(days=n)
         days.append({"date": day.isoformat(), "weekday": day.weekday(), "today": n == 0, **day_hours(rules, day)})
     return days
-
-
-def search_services(conn: sqlite3.Connection, query: str, lang: str, source: str, limit: int = 20) -> list[dict]:
-    """Return services and places whose folded texts (in any language) hold every word of the query."""
-    words = [w for w in fold(query).split() if w]
-    if not words:
-        return []
-    # A substring test over folded text: the words' folded forms, in any language, anywhere in a service's texts.
-    where = " AND ".join("instr(search, ?) > 0" for _ in words)
-    # Sort and cut on the narrow columns first; only the shown rows' JSON is read.
-    rows = conn.execute(
-        f"SELECT s.place, s.data FROM (SELECT place, id, name FROM service_search WHERE {where}"
-        " ORDER BY name LIMIT ?) AS m JOIN services s ON s.place = m.place AND s.id = m.id ORDER BY m.name",
-        (*words, limit),
-    )
-    found = [{"place": row["place"], **_short(json.loads(row["data"]), lang, source)} for row in rows]
-    for p in places(conn, lang, source):
-        names = fold(" ".join(json.loads(conn.execute("SELECT names FROM places WHERE id = ?", (p["id"],))
-                                         .fetchone()[0]).values()))  # fmt: skip
-        if all(w in names for w in words):
-            found.insert(0, {"place": p["id"], "id": None, "name": p["name"], "kind": "place"})
-    return found

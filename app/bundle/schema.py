@@ -127,8 +127,6 @@ TABLES: dict[str, dict[str, type]] = {
         "checked": str,
         "data": str,
     },
-    # The folded texts a service search scans, apart from the large JSON so a scan reads little.
-    "service_search": {"place": str, "id": str, "name": str, "search": str},
 }
 PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "meta": "key",
@@ -144,7 +142,6 @@ PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "places": "id",
     "emergency_numbers": ("place", "position"),
     "services": ("place", "id"),
-    "service_search": ("place", "id"),
 }
 # Indexes the builder creates, by name; SQLite adds its own for primary keys.
 INDEXES = {
@@ -168,6 +165,20 @@ SEARCH_SQL = (
     "tokenize='unicode61 remove_diacritics 2')"
 )
 SEARCH_SHADOWS = ("search_data", "search_idx", "search_docsize", "search_config")
+# Local help's index (app/bundle/service_search.py): derived like `search`, from the places and services
+# rows, so neither the digest nor the hub objects carry its text. Contentless with the articles' options.
+# service_keys maps an index rowid to its row (places first, then services), since the services
+# table has no integer key of its own (and VACUUM may renumber an implicit rowid).
+SERVICE_INDEX_SQL = (
+    "CREATE VIRTUAL TABLE service_index USING fts5(title, body, content='', detail=column, "
+    "tokenize='unicode61 remove_diacritics 2')"
+)
+SERVICE_KEYS_SQL = "CREATE TABLE service_keys (key INTEGER PRIMARY KEY, place TEXT NOT NULL, id TEXT NOT NULL)"
+DERIVED_SQL = {
+    "service_index": SERVICE_INDEX_SQL,
+    "service_keys": SERVICE_KEYS_SQL,
+    **{f"service_index_{shadow}": None for shadow in ("data", "idx", "docsize", "config")},
+}
 
 # The rows the content digest covers, table by table, in a fixed order.
 DIGEST_TABLES = {
@@ -183,7 +194,6 @@ DIGEST_TABLES = {
     "places": "id",
     "emergency_numbers": "place, position",
     "services": "place, id",
-    "service_search": "place, id",
 }
 # Columns stored compressed: the digest, sync and readers see the value unpack_html returns.
 PACKED_COLUMNS = {"articles": ("html",)}
@@ -278,7 +288,7 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
     for name, kind in sorted(kinds.items()):
         if kind in ("view", "trigger"):
             return f"it contains a {kind} ({printable(name)})"
-    expected_tables = {*TABLES, SEARCH_TABLE, *SEARCH_SHADOWS}
+    expected_tables = {*TABLES, SEARCH_TABLE, *SEARCH_SHADOWS, *DERIVED_SQL}
     tables = {name for name, kind in kinds.items() if kind == "table"}
     if tables != expected_tables:
         extra, missing = sorted(tables - expected_tables), sorted(expected_tables - tables)
@@ -300,6 +310,15 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
     # The index's options (contentless, detail, tokenizer) are in its SQL, which is ours verbatim.
     if tuple(search) != SEARCH_COLUMNS or sql != SEARCH_SQL:
         return "the search index is not the one Waypost makes"
+    return _derived_problem(conn)
+
+
+def _derived_problem(conn: sqlite3.Connection) -> str | None:
+    # Ours verbatim, as for `search`; FTS5 writes its shadow tables' SQL itself.
+    for name, want in DERIVED_SQL.items():
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+        if want is not None and sql != want:
+            return f"table {name} is not the one Waypost makes"
     return None
 
 

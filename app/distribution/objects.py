@@ -63,15 +63,9 @@ def place_pieces(conn: sqlite3.Connection) -> list[Piece]:
     for place in _select(conn, "SELECT * FROM places ORDER BY id"):
         numbers = _select(conn, "SELECT * FROM emergency_numbers WHERE place = ? ORDER BY position", (place["id"],))
         found.append(Piece(f"place/{place['id']}", canonical({"place": place, "emergency": numbers})))
-    services = conn.execute(
-        "SELECT s.*, x.name AS search_name, x.search AS search_text FROM services s"
-        " JOIN service_search x ON x.place = s.place AND x.id = s.id ORDER BY s.place, s.id"
-    )
-    for row in services:
-        service = dict(row)
-        search = {"place": service["place"], "id": service["id"], "name": service.pop("search_name"),
-                  "search": service.pop("search_text")}  # fmt: skip
-        found.append(Piece(f"service/{service['place']}/{service['id']}", canonical([service, search])))
+    # The service index is not shipped either: write_bundle derives it (service_search.index_rows).
+    for service in _select(conn, "SELECT * FROM services ORDER BY place, id"):
+        found.append(Piece(f"service/{service['place']}/{service['id']}", canonical(service)))
     return found
 
 
@@ -95,7 +89,7 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
     rows: dict[str, list[dict[str, Any]]] = {
         "meta": [], "languages": [], "topics": [], "topic_names": [], "articles": [], "glossary": [],
         "remit_source": [], "remit_corridors": [], "remit_costs": [], "remit_services": [],
-        "places": [], "emergency_numbers": [], "services": [], "service_search": [],
+        "places": [], "emergency_numbers": [], "services": [],
     }  # fmt: skip
     for entry in manifest["objects"]:
         data = json.loads(raw_objects[entry["sha256"]])
@@ -117,8 +111,7 @@ def assemble(manifest: dict[str, Any], raw_objects: dict[str, bytes], out: Path)
             rows["places"].append(data["place"])
             rows["emergency_numbers"].extend(data["emergency"])
         elif name.startswith("service/"):
-            rows["services"].append(data[0])
-            rows["service_search"].append(data[1])
+            rows["services"].append(data)
         else:
             rows["glossary"].extend(data)
     seal = manifest["bundle"]

@@ -213,6 +213,7 @@ def _check_search_index(conn: sqlite3.Connection) -> None:
     try:
         conn.backup(copy)
         copy.execute("INSERT INTO search (search, rank) VALUES ('integrity-check', 1)")
+        copy.execute("INSERT INTO service_index (service_index, rank) VALUES ('integrity-check', 1)")
     finally:
         copy.close()
 

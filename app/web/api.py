@@ -13,6 +13,7 @@ from marshmallow import Schema, fields
 
 from app import kiosk_state
 from app.bundle import read as bundle
+from app.bundle import service_search
 from app.web import store
 from app.web.freshness import freshness
 
@@ -86,11 +87,46 @@ class ResultSchema(Schema):
     fallback = fields.Boolean()
 
 
+class TextSchema(Schema):
+    """A text and the language it is in: the reader's when translated, else its own."""
+
+    text = fields.String()
+    lang = fields.String()
+
+
+class PlaceHitSchema(Schema):
+    """A place a search found (by its name in any language); `sample` marks the demo's made-up place."""
+
+    id = fields.String()
+    name = fields.Nested(TextSchema)
+    country = fields.String()
+    sample = fields.Boolean()
+
+
+class ServiceHitSchema(Schema):
+    """A service a search found; its full form is at /api/v1/<lang>/places/<place.id>/services/<id>."""
+
+    id = fields.String()
+    category = fields.String()
+    name = fields.Nested(TextSchema)
+    organization = fields.String()
+    # The language the service's own texts are in (its organisation's name is in it too).
+    lang = fields.String()
+    free = fields.Boolean()
+    status = fields.String()
+    place = fields.Nested(PlaceHitSchema)
+
+
 class SearchSchema(Schema):
+    """Articles (`total`, `results`) and local help (`places`, `services`, `services_total`) for a query."""
+
     query = fields.String()
     terms = fields.List(fields.String())
     total = fields.Integer()
     results = fields.List(fields.Nested(ResultSchema))
+    places = fields.List(fields.Nested(PlaceHitSchema))
+    services = fields.List(fields.Nested(ServiceHitSchema))
+    services_total = fields.Integer()
 
 
 def error_response(status: int, message: str) -> tuple[Response, int]:
@@ -148,5 +184,9 @@ def article(lang: str, slug: str) -> Response:
 def search(lang: str) -> Response:
     _check_lang(lang)
     query = request.args.get("q", "")
-    found = bundle.search(store.get_db(), lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"])
-    return jsonify(SearchSchema().dump({"query": query, **found}))
+    db, source, limit = store.get_db(), store.source_language(), current_app.config["SEARCH_RESULTS"]
+    found = bundle.search(db, lang, source, query, limit)
+    local = service_search.search(db, query, lang, source, limit)
+    payload = {"query": query, **found, "places": local["places"], "services": local["services"],
+               "services_total": local["total"]}  # fmt: skip
+    return jsonify(SearchSchema().dump(payload))

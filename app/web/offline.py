@@ -64,6 +64,9 @@ class IndexEntrySchema(Schema):
     text = fields.String()
     # The glossary's other words for the terms the article uses, as the server's index has them.
     synonyms = fields.String()
+    # A saved place's services (web/local_search.py): kind "service", and the sample place's notice.
+    kind = fields.String()
+    note = fields.String()
 
 
 class SaveListSchema(Schema):

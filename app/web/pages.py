@@ -21,8 +21,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from werkzeug.exceptions import HTTPException
 
-from app.bundle import places as local
 from app.bundle import read as bundle
+from app.bundle import service_search
 from app.i18n import runtime as i18n
 from app.web import store
 from app.web.api import error_response
@@ -212,10 +212,11 @@ def glossary() -> str:
 @bp.get("/<lang>/search")
 def search() -> str:
     query = request.args.get("q", "")
-    found = bundle.search(store.get_db(), g.lang, store.source_language(), query, current_app.config["SEARCH_RESULTS"])
-    # Local help is searched apart from the articles' full-text index (app/bundle/places.py).
-    services = local.search_services(store.get_db(), query, g.lang, store.source_language())
-    return render_template("pages/search.html", query=query, found=found, language=language, services=services)
+    db, source, limit = store.get_db(), store.source_language(), current_app.config["SEARCH_RESULTS"]
+    found = bundle.search(db, g.lang, source, query, limit)
+    # Local help has its own index (app/bundle/service_search.py), searched in every language.
+    local = service_search.search(db, query, g.lang, source, limit)
+    return render_template("pages/search.html", query=query, found=found, language=language, local=local)
 
 
 def language(code: str) -> dict[str, str]:

@@ -10,18 +10,13 @@ from marshmallow import Schema, fields
 
 from app.bundle import places as local
 from app.bundle.hsds_export import hsds_services
-from app.web import store
-from app.web.api import _check_lang
+from app.web import local_search, store
+from app.web.api import TextSchema, _check_lang
 from app.web.offline import SaveListSchema, worker_version
 from app.web.pages import site_languages
 from app.web.places import place_today
 
 bp = Blueprint("places_api", __name__)
-
-
-class TextSchema(Schema):
-    text = fields.String()
-    lang = fields.String()
 
 
 class EmergencySchema(Schema):
@@ -171,6 +166,7 @@ def save_list(lang: str, place_id: str) -> Response:
     label = ngettext("%(num)d service", "%(num)d services", len(pages) - 1 - len(found["counts"]))
     body = SaveListSchema().dump({
         "version": worker_version(), "lang": lang, "dir": language["dir"], "topic": f"place-{place_id}",
-        "name": found["name"]["text"], "url": pages[0], "pages": pages, "index": [], "label": label,
+        "name": found["name"]["text"], "url": pages[0], "pages": pages, "label": label,
+        "index": local_search.offline_entries(found, lang),
     })  # fmt: skip
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")

@@ -7,6 +7,7 @@ const WaypostSearch = (() => {
   const MAX_QUERY_CHARS = 200;
   const MAX_TERMS = 8;
   const SNIPPET_WORDS = 28;
+  const MAX_SERVICES = 20; // as online (SEARCH_RESULTS): the best-ranked services of the saved places
   // Arabic and Persian forms of a letter made one; tatweel dropped; ZWNJ splits words.
   const LETTERS = { '\u064a': '\u06cc', '\u0649': '\u06cc', '\u0643': '\u06a9', '\u0629': '\u0647', '\u0640': '', '\u200c': ' ' };
   const WORD = /[\p{L}\p{N}_]+/gu;
@@ -41,6 +42,17 @@ const WaypostSearch = (() => {
     return (start > 0 ? '… ' : '') + shown.join(' ') + (start + SNIPPET_WORDS < tokens.length ? ' …' : '');
   }
 
+  // A saved article: its title and a snippet, all in its language.
+  const article = (e, found) => `<li lang="${escapeHtml(e.lang)}" dir="${escapeHtml(e.dir)}">` +
+    `<a href="${escapeHtml(e.url)}">${escapeHtml(e.title)}</a><p>${snippet(e.text, found)}</p></li>`;
+  // A saved place's service (app/web/local_search.py): its name and description in their language,
+  // its category and place in the page's.
+  const service = (e, found) => {
+    const own = `lang="${escapeHtml(e.lang)}" dir="${escapeHtml(e.dir)}"`;
+    return `<li><a href="${escapeHtml(e.url)}" ${own}>${escapeHtml(e.title)}</a><p>${escapeHtml(e.summary)}</p>` +
+      (e.text ? `<p ${own}>${snippet(e.text, found)}</p>` : '') + '</li>';
+  };
+
   // The template page holds every sentence as <template data-part="...">; the list markup is ours.
   function page(template, lists, lang, query) {
     const parts = {};
@@ -53,10 +65,17 @@ const WaypostSearch = (() => {
       const results = lists.filter((list) => list.lang === lang).flatMap((list) => list.index)
         .map((entry) => ({ entry, score: rank(entry, found) })).filter((r) => r.score)
         .sort((a, b) => b.score - a.score || a.entry.url.localeCompare(b.entry.url));
-      out = !results.length ? parts.none : (parts[`found-${results.length}`] || '') + '<ol class="results">' +
-        results.map(({ entry: e }) => `<li lang="${escapeHtml(e.lang)}" dir="${escapeHtml(e.dir)}">` +
-          `<a href="${escapeHtml(e.url)}">${escapeHtml(e.title)}</a><p>${snippet(e.text, found)}</p></li>`).join('') +
-        '</ol>';
+      const articles = results.filter((r) => r.entry.kind !== 'service').map((r) => r.entry);
+      const services = results.filter((r) => r.entry.kind === 'service').map((r) => r.entry).slice(0, MAX_SERVICES);
+      // The sample place's notice once above its services, as on the pages online.
+      const notes = [...new Set(services.map((e) => e.note).filter(Boolean))]
+        .map((note) => `<p class="notice warning" role="note">${escapeHtml(note)}</p>`).join('');
+      const list = (items, render) => `<ol class="results">${items.map((e) => render(e, found)).join('')}</ol>`;
+      const groups = [];
+      // Local help first, as online.
+      if (services.length) groups.push((parts.services || '') + notes + list(services, service));
+      if (articles.length) groups.push((parts.articles || '') + (parts[`found-${articles.length}`] || '') + list(articles, article));
+      out = groups.length ? groups.join('') : parts.none;
     }
     return template.replace('<!--wp-results-->', out)
       .replace(/(<input id="q"[^>]*value=")"/, `$1${escapeHtml(query)}"`);

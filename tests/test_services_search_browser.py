@@ -1,0 +1,93 @@
+"""Offline search in a real browser: a place saved for offline is searched with its services."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from app.bundle.build import build_bundle
+from app.content.load import load_content
+from app.web import create_app
+
+from .helpers import PLACE_YAML, shown, write_content, write_place
+from .live import LAUNCH, require_chromium, serving
+
+require_chromium()
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api")
+TIMEOUT_MS = 90_000
+ARABIC_NAME = "عيادة قانونية مجانية"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("offline-services")
+    content_dir = write_content(folder / "content")
+    place = write_place(content_dir, place_yaml="sample: true\n" + PLACE_YAML)
+    (place / "services" / "translations").mkdir()
+    (place / "services" / "translations" / "ar.csv").write_text(
+        f"id,name,description\nsvc-1,{ARABIC_NAME},نصيحة مجانية.\n", encoding="utf-8"
+    )
+    loaded = load_content(content_dir)
+    assert not loaded.errors, [str(p) for p in loaded.errors]
+    build_bundle(loaded, folder / "live.bundle")
+    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "live.bundle")}), threads=6) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(**LAUNCH)
+        yield launched
+        launched.close()
+
+
+@contextlib.contextmanager
+def phone(browser, **options):
+    context = browser.new_context(viewport={"width": 360, "height": 640}, service_workers="allow", **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context, context.new_page()
+    finally:
+        context.close()
+
+
+def test_the_search_page_shows_local_help_with_javascript_off(browser, site):
+    with phone(browser, java_script_enabled=False) as (_context, page):
+        page.goto(f"{site}/fr/search?q=food")
+        food = page.locator("ol.results a[href='/fr/places/testville/services/svc-2']")
+        assert food.is_visible() and food.evaluate("a => getComputedStyle(a).direction") == "ltr"
+        assert food.get_attribute("lang") == "en"
+        page.goto(f"{site}/ar/search?q=قانونيه")
+        legal = page.locator("ol.results a[href='/ar/places/testville/services/svc-1']")
+        assert legal.inner_text() == ARABIC_NAME and legal.evaluate("a => getComputedStyle(a).direction") == "rtl"
+
+
+def test_offline_search_finds_the_services_of_a_saved_place(browser, site):
+    with phone(browser) as (context, page):
+        page.goto(f"{site}/ar/places/testville/")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => caches.match('/ar/offline-search').then(Boolean)")
+        page.locator("#wp-save button").click()
+        saved = page.evaluate(
+            "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
+        )
+        page.locator("#wp-save-status").get_by_text(saved).wait_for()
+        context.set_offline(True)
+        # Teh marbuta typed as heh: folded as online.
+        page.goto(f"{site}/ar/search?q=قانونيه")
+        offline = shown("You are offline. These results come only from the topics saved on this phone.", "ar")
+        assert offline in page.locator(".notice").first.inner_html()
+        link = page.locator("ol.results a[href='/ar/places/testville/services/svc-1']")
+        assert link.inner_text() == ARABIC_NAME and link.get_attribute("lang") == "ar"
+        assert page.locator("h2").all_inner_texts() == [shown("Local help", "ar")]
+        # The sample place's notice, once, above its services.
+        assert page.locator("p.notice.warning").count() == 1
+        # An English-only service, found from the Arabic page, keeps its own lang and dir.
+        page.goto(f"{site}/ar/search?q=food")
+        food = page.locator("ol.results a[href='/ar/places/testville/services/svc-2']")
+        assert food.inner_text() == "Food bank"
+        assert (food.get_attribute("lang"), food.get_attribute("dir")) == ("en", "ltr")
+        assert page.locator("ol.results li").count() == 1
