@@ -21,6 +21,7 @@ import logging
 import resource
 import socket
 import struct
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,9 +77,43 @@ class ListenError(Exception):
     """An address `waypost serve` cannot listen on, said in one line."""
 
 
+class OncePerInterval(logging.Filter):
+    """Let one record through per interval: the rest, said again and again under load, are dropped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.last = -float("inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.seconds:
+            return False
+        self.last = now
+        return True
+
+
+QUEUE_WARNING_SECONDS = 60
+
+
+def quiet_queue_warnings() -> None:
+    """Say "Task queue depth is N" once a minute at most, not for every request that waits.
+
+    Waitress warns each time a request waits for a free thread, which under
+    any real load is nearly every request: thousands of lines a second in the
+    journal, each formatted and written by the one thread that reads and
+    writes every socket. One a minute still tells an operator the server is busy.
+    """
+    logger = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, OncePerInterval) for f in logger.filters):
+        logger.addFilter(OncePerInterval(QUEUE_WARNING_SECONDS))
+
+
 def create_server(app: Any, hosts: Sequence[str], port: int, options: Mapping[str, Any]) -> Any:
     """Bind a waitress server to every host on port, or raise ListenError saying why it cannot."""
     import waitress.server
+
+    quiet_queue_warnings()
 
     listen = " ".join(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)
     try:
