@@ -159,3 +159,28 @@ def test_compiled_templates_are_kept_in_the_instance_folder(make_app):
     assert kept, "the templates of the first page were kept compiled"
     again = make_app()
     assert again.test_client().get("/en/").get_data() == app.test_client().get("/en/").get_data()
+
+
+def test_a_page_asked_for_by_many_at_once_is_rendered_once(make_app):
+    from .test_cache import renders
+
+    alone = make_app()
+    with renders(alone) as once:
+        alone.test_client().get("/en/money/", headers={"Accept-Encoding": "gzip"})
+    app = make_app()
+    start = threading.Barrier(8)
+    answers: list[int] = []
+
+    def ask() -> None:
+        client = app.test_client()
+        start.wait()
+        answers.append(client.get("/en/money/", headers={"Accept-Encoding": "gzip"}).status_code)
+
+    with renders(app) as seen:
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == [200] * 8
+    assert sorted(seen) == sorted(once)  # what one request renders (the page, and its pack measured once)

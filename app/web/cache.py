@@ -22,7 +22,15 @@ quality 11 and gzip at level 9 once; a response to a query string (search),
 whose keys a client chooses freely, is compressed at the fast levels, so a
 flood of new queries costs what it did before the cache.
 
-The access log is written here, outside the cache, so every answer is logged.
+A page nobody holds yet is rendered by one thread; others asking for it at
+the same moment wait for that one (up to FILL_WAIT_SECONDS) instead of
+rendering it too, so a cold topic page under load is rendered once, not once
+per waiting phone (which cost 50 MB of memory and seconds of latency).
+
+A cache hit makes no system call and takes no lock: the bundle's and the kiosk
+state's files are looked at once a SWAP_CHECK_SECONDS (store.Watch), and the
+headers of each representation are built once. The access log is written
+here, outside the cache, so every answer is logged.
 """
 
 from __future__ import annotations
@@ -51,6 +59,8 @@ COMPRESSIBLE = {
     "application/json", "application/manifest+json", "image/svg+xml",
 }  # fmt: skip
 MIN_COMPRESS_BYTES = 256
+# Longest a request waits for another thread rendering the same page before it renders the page itself.
+FILL_WAIT_SECONDS = 30
 ENCODINGS = ("br", "gzip")
 ETAG_SUFFIX = {"br": "-br", "gzip": "-gz", "": ""}
 # Set by a view in request.environ: this response must be computed for each request.
@@ -158,6 +168,8 @@ class Memory:
         self.kept: tuple[tuple[str, str] | None, OrderedDict[tuple, Entry]] = (None, OrderedDict())
         self.bytes = 0
         self.lock = threading.Lock()
+        # The pages being rendered now, each by one thread, with the event the others wait on.
+        self.in_flight: dict[tuple, threading.Event] = {}
 
     @property
     def owner(self) -> tuple[str, str] | None:
@@ -185,6 +197,22 @@ class Memory:
             except KeyError:
                 pass  # pushed out by another thread just now: still a whole entry to answer with
         return found
+
+    def filling(self, owner: tuple[str, str], key: tuple) -> tuple[bool, threading.Event]:
+        """Return whether the caller renders this page (True), or the event of the thread that does."""
+        with self.lock:
+            found = self.in_flight.get((owner, key))
+            if found is not None:
+                return False, found
+            found = self.in_flight[(owner, key)] = threading.Event()
+            return True, found
+
+    def filled(self, owner: tuple[str, str], key: tuple) -> None:
+        """Wake the threads waiting for a page, whether or not it could be kept."""
+        with self.lock:
+            found = self.in_flight.pop((owner, key), None)
+        if found is not None:
+            found.set()
 
     def put(self, owner: tuple[str, str], key: tuple, entry: Entry) -> None:
         if entry.size > self.limit // 4:
@@ -244,12 +272,28 @@ class ResponseCache:
         query = environ.get("QUERY_STRING", "")
         key = (environ.get("PATH_INFO", ""), query, self.store.stamp())
         owner = (live.digest, self.version)
-        entry = self.memory.get(owner, key) if self.memory.limit and not environ.get(STATIC_EXPORT) else None
+        kept = self.memory.limit and not environ.get(STATIC_EXPORT)
+        entry = self.memory.get(owner, key) if kept else None
+        if entry is None and kept and not environ.get(MEASURING):
+            leader, filled = self.memory.filling(owner, key)
+            if not leader:
+                # Another thread renders this page now: wait for it rather than render it 50 times at once.
+                filled.wait(FILL_WAIT_SECONDS)
+                entry = self.memory.get(owner, key)
+            else:
+                try:
+                    return self._fill_and_answer(environ, start_response, owner, key, fast=bool(query))
+                finally:
+                    self.memory.filled(owner, key)
         if entry is None:
-            entry = self._fill(environ, start_response, owner, key, fast=bool(query))
-            if not isinstance(entry, Entry):
-                return entry
+            return self._fill_and_answer(environ, start_response, owner, key, fast=bool(query))
         return self._answer(environ, start_response, entry)
+
+    def _fill_and_answer(
+        self, environ: dict, start_response: StartResponse, owner: tuple, key: tuple, fast: bool
+    ) -> Iterable[bytes]:
+        entry = self._fill(environ, start_response, owner, key, fast)
+        return self._answer(environ, start_response, entry) if isinstance(entry, Entry) else entry
 
     def _fill(self, environ: dict, start_response: StartResponse, owner: tuple, key: tuple, fast: bool) -> Any:
         """Run the app for a GET; keep the answer when every reader would get the same one."""
