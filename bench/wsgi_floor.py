@@ -1,10 +1,12 @@
 """The floor under `waypost serve`: a bare WSGI function on the same waitress, answering one captured page.
 
-    python bench/wsgi_floor.py --copy http://127.0.0.1:8000/en/corpus/article-0001 --port 18094 [--headers all|few]
+    python bench/wsgi_floor.py --copy http://127.0.0.1:8000 --paths /en/ /en/corpus/article-0001 --port 18094
+        [--headers all|few]
 
-Fetches the page once (gzip) from a running Waypost and then answers every
-request with exactly its status, headers and bytes (a fresh Date each time)
-from a function that does nothing else, served by waitress with the options
+Fetches each page once (gzip) from a running Waypost and then answers a
+request for it with exactly its status, headers and bytes (a fresh Date each
+time) from a function that does nothing else but look the path up in a dict
+(404 for any other), served by waitress with the options
 `waypost serve` uses (WAYPOST_SERVER_THREADS and the rest, from the same
 settings). What Waypost spends beyond this is the cost of its own code on a
 cached page; `--headers few` keeps only Content-Type, Content-Encoding and
@@ -41,8 +43,13 @@ def capture(url: str, few: bool) -> tuple[str, list[tuple[str, str]], bytes]:
     return status, headers, body
 
 
-def floor_app(status: str, headers: list[tuple[str, str]], body: bytes) -> Callable:
+def floor_app(pages: dict[str, tuple[str, list[tuple[str, str]], bytes]]) -> Callable:
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        found = pages.get(environ.get("PATH_INFO", ""))
+        if found is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return []
+        status, headers, body = found
         start_response(status, [*headers, ("Date", http_date())])
         return [body]
 
@@ -51,11 +58,13 @@ def floor_app(status: str, headers: list[tuple[str, str]], body: bytes) -> Calla
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--copy", required=True, help="URL of the page to answer with")
+    parser.add_argument("--copy", required=True, help="address of the running Waypost to copy pages from")
+    parser.add_argument("--paths", nargs="+", required=True, help="paths of the pages to copy and answer")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--headers", choices=("all", "few"), default="all")
     args = parser.parse_args()
-    app = floor_app(*capture(args.copy, args.headers == "few"))
+    base = args.copy.rstrip("/")
+    app = floor_app({path: capture(base + path, args.headers == "few") for path in args.paths})
     options = waitress_options(settings.resolve(), raise_file_limit())
     create_server(app, ["127.0.0.1"], args.port, options).run()
 

@@ -184,3 +184,15 @@ def test_a_page_asked_for_by_many_at_once_is_rendered_once(make_app):
             thread.join()
     assert answers == [200] * 8
     assert sorted(seen) == sorted(once)  # what one request renders (the page, and its pack measured once)
+
+
+def test_a_flood_of_searches_never_pushes_out_the_pages(make_app):
+    app = make_app(RESPONSE_CACHE_MB=0.2)
+    client = app.test_client()
+    client.get("/en/money/money-1")
+    for n in range(60):
+        assert client.get(f"/en/search?q=guide{n}").status_code == 200
+    pages, queries = app.wsgi_app.memory, app.wsgi_app.queries
+    assert [key[0] for key in pages.entries] == ["/en/money/money-1"]
+    assert 0 < queries.bytes <= queries.limit == 25_000
+    assert all(key[1] for key in queries.entries)

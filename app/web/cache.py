@@ -20,7 +20,8 @@ Errors and redirects pass through untouched. Memory is bounded by bytes
 (least recently used entries go first). Pages are compressed with brotli at
 quality 11 and gzip at level 9 once; a response to a query string (search),
 whose keys a client chooses freely, is compressed at the fast levels, so a
-flood of new queries costs what it did before the cache.
+flood of new queries costs what it did before the cache, and is kept in an
+eighth of the memory of its own, so such a flood never pushes out the pages.
 
 A page nobody holds yet is rendered by one thread; others asking for it at
 the same moment wait for that one (up to FILL_WAIT_SECONDS) instead of
@@ -59,6 +60,8 @@ COMPRESSIBLE = {
     "application/json", "application/manifest+json", "image/svg+xml",
 }  # fmt: skip
 MIN_COMPRESS_BYTES = 256
+# The share of the cache's memory (one in QUERY_SHARE) for answers to a query string.
+QUERY_SHARE = 8
 # Longest a request waits for another thread rendering the same page before it renders the page itself.
 FILL_WAIT_SECONDS = 30
 ENCODINGS = ("br", "gzip")
@@ -234,7 +237,11 @@ class ResponseCache:
     def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self.memory = Memory(int(float(app.config["RESPONSE_CACHE_MB"]) * 1_000_000))
+        limit = int(float(app.config["RESPONSE_CACHE_MB"]) * 1_000_000)
+        # Answers to a query string (search) have their own eighth: keys a client chooses
+        # freely can push out one another, never the pages.
+        self.memory = Memory(limit - limit // QUERY_SHARE)
+        self.queries = Memory(limit // QUERY_SHARE)
         self.store: store.Store = app.extensions["waypost_store"]
         self.version = str(app.config["VERSION"])
         self.log = bool(app.config["ACCESS_LOG"])
@@ -272,30 +279,31 @@ class ResponseCache:
         query = environ.get("QUERY_STRING", "")
         key = (environ.get("PATH_INFO", ""), query, self.store.stamp())
         owner = (live.digest, self.version)
-        kept = self.memory.limit and not environ.get(STATIC_EXPORT)
-        entry = self.memory.get(owner, key) if kept else None
+        memory = self.queries if query else self.memory
+        kept = memory.limit and not environ.get(STATIC_EXPORT)
+        entry = memory.get(owner, key) if kept else None
         if entry is None and kept and not environ.get(MEASURING):
-            leader, filled = self.memory.filling(owner, key)
+            leader, filled = memory.filling(owner, key)
             if not leader:
                 # Another thread renders this page now: wait for it rather than render it 50 times at once.
                 filled.wait(FILL_WAIT_SECONDS)
-                entry = self.memory.get(owner, key)
+                entry = memory.get(owner, key)
             else:
                 try:
-                    return self._fill_and_answer(environ, start_response, owner, key, fast=bool(query))
+                    return self._fill_and_answer(environ, start_response, memory, owner, key)
                 finally:
-                    self.memory.filled(owner, key)
+                    memory.filled(owner, key)
         if entry is None:
-            return self._fill_and_answer(environ, start_response, owner, key, fast=bool(query))
+            return self._fill_and_answer(environ, start_response, memory, owner, key)
         return self._answer(environ, start_response, entry)
 
     def _fill_and_answer(
-        self, environ: dict, start_response: StartResponse, owner: tuple, key: tuple, fast: bool
+        self, environ: dict, start_response: StartResponse, memory: Memory, owner: tuple, key: tuple
     ) -> Iterable[bytes]:
-        entry = self._fill(environ, start_response, owner, key, fast)
+        entry = self._fill(environ, start_response, memory, owner, key)
         return self._answer(environ, start_response, entry) if isinstance(entry, Entry) else entry
 
-    def _fill(self, environ: dict, start_response: StartResponse, owner: tuple, key: tuple, fast: bool) -> Any:
+    def _fill(self, environ: dict, start_response: StartResponse, memory: Memory, owner: tuple, key: tuple) -> Any:
         """Run the app for a GET; keep the answer when every reader would get the same one."""
         inner = dict(environ, REQUEST_METHOD="GET")
         for name in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE"):
@@ -318,12 +326,12 @@ class ResponseCache:
             start_response(got["status"], got["headers"])
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
         # A measuring request (sizes.py) reads the cache but never pays for brotli 11 on a topic's every page.
-        keep = self.memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
+        keep = memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
         if not keep:
             wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
             return represent(body, headers, True, [wanted] if wanted else [])
-        entry = represent(body, headers, fast, ENCODINGS, kept=True)
-        self.memory.put(owner, key, entry)
+        entry = represent(body, headers, memory is self.queries, ENCODINGS, kept=True)
+        memory.put(owner, key, entry)
         return entry
 
     @staticmethod
