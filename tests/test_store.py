@@ -196,3 +196,26 @@ def test_a_flood_of_searches_never_pushes_out_the_pages(make_app):
     assert [key[0] for key in pages.entries] == ["/en/money/money-1"]
     assert 0 < queries.bytes <= queries.limit == 25_000
     assert all(key[1] for key in queries.entries)
+
+
+def test_serve_writes_the_access_log_in_batches_and_loses_nothing_at_stop(bundle_path, tmp_path):
+    import requests
+
+    from .helpers import free_port, wait_for
+
+    port = free_port()
+    env = {**os.environ, "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"), "WAYPOST_ACCESS_LOG": "true"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--bundle", str(bundle_path)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/en/")
+        for _ in range(20):
+            assert requests.get(f"http://127.0.0.1:{port}/en/money/money-1?from=poster", timeout=30).status_code == 200
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=60)[1]
+    assert server.returncode == 0
+    assert log.count("GET /en/money/money-1 200") == 20  # cached answers too, the last ones written at stop
+    assert "poster" not in log and "127.0.0.1" not in log  # never the query, never who asked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -227,6 +228,8 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
     app.config["SERVED_ADDRESSES"] = [a for a in addresses if is_lan_url(a)]
     if all(h.startswith("127.") or h == "::1" for h in hosts) and not app.config["PUBLIC_URL"]:
         click.echo("  (only this machine can: --host 0.0.0.0 listens on the local network)")
+    # systemd stops the service with SIGTERM: leave through the exit handlers, which write the last log lines.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     server.run()
 
 
