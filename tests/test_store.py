@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -219,3 +220,11 @@ def test_serve_writes_the_access_log_in_batches_and_loses_nothing_at_stop(bundle
     assert server.returncode == 0
     assert log.count("GET /en/money/money-1 200") == 20  # cached answers too, the last ones written at stop
     assert "poster" not in log and "127.0.0.1" not in log  # never the query, never who asked
+
+
+def test_malloc_arenas_are_bounded_unless_the_environment_says_otherwise():
+    from app.web.server import bound_malloc_arenas
+
+    assert bound_malloc_arenas({"MALLOC_ARENA_MAX": "4"}) is False  # the operator's choice stands
+    # On glibc (this machine, every Debian kiosk) the limit is set; elsewhere nothing happens.
+    assert bound_malloc_arenas({}) is (platform.libc_ver()[0] == "glibc")

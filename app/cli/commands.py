@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -200,6 +201,7 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
     from app.web import create_app
     from app.web.server import (
         ListenError,
+        bound_malloc_arenas,
         configure_access_log,
         create_server,
         is_lan_url,
@@ -208,6 +210,7 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
         waitress_options,
     )
 
+    bound_malloc_arenas(os.environ)  # before any thread is started
     app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
     live = Path(app.config["BUNDLE"])
     _prepare_bundle(app.config, app.instance_path, live, demo)

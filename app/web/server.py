@@ -76,6 +76,30 @@ def waitress_options(config: Mapping[str, Any], file_limit: int, threads: int | 
     }
 
 
+# glibc's mallopt parameter for the most malloc arenas, and the number `serve` allows.
+M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def bound_malloc_arenas(environ: Mapping[str, str]) -> bool:
+    """Let the threads share MALLOC_ARENAS malloc arenas (glibc); return whether the limit was set.
+
+    glibc gives each thread that allocates an arena of its own, and keeps
+    what a search or a page render freed there for that thread: with 8
+    threads, 10 MB more after load for nothing, since the interpreter lock
+    lets one thread run Python at a time anyway. MALLOC_ARENA_MAX in the
+    environment wins; elsewhere than glibc this does nothing.
+    """
+    if "MALLOC_ARENA_MAX" in environ:
+        return False
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, MALLOC_ARENAS))
+    except (OSError, AttributeError):
+        return False
+
+
 class ListenError(Exception):
     """An address `waypost serve` cannot listen on, said in one line."""
 
