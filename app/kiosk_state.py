@@ -16,6 +16,8 @@ from typing import Any
 from app import fsutil
 
 STATE_NAME = "kiosk-state.json"
+# The trusted root's file in the trust folder (trust_folder): a kiosk with one never serves unsigned guidance.
+ROOT_NAME = "root.json"
 LOG_NAME = "kiosk-log.txt"
 HISTORY_FOLDER = "previous-bundles"
 # About 2,000 one-line outcomes: years of nightly syncs, and still a small file.

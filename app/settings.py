@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
         "0 turns the cache off: every page is rendered for every request.",
     ),
     Setting(
+        "SWAP_CHECK_SECONDS",
+        1,
+        "Seconds between looks at whether the live bundle or the kiosk state beside it was replaced (by "
+        "`waypost bundle import`, `sync` or `rollback`): the new guidance is served within this time, and no "
+        "request fails meanwhile. 0 looks at every request, which costs a cached page about half its speed.",
+    ),
+    Setting(
         "PUBLIC_URL",
         "",
         "The kiosk's address as readers know it (`https://guide.example.org/`). Offline packs link to it. "

@@ -21,9 +21,15 @@ from .helpers import PUBLISHER_ID, Publisher, root_row, signed_build, write_cont
 
 @pytest.fixture(autouse=True)
 def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Give every test app its own instance folder, so no test writes into the checkout."""
+    """Give every test app its own instance folder, so no test writes into the checkout.
+
+    Test apps look at the bundle and kiosk-state files at every request
+    (SWAP_CHECK_SECONDS 0), so a test that replaces one sees the change at
+    once; tests/test_store.py checks the server's own interval.
+    """
     folder = tmp_path / "instance"
     monkeypatch.setenv("WAYPOST_INSTANCE_PATH", str(folder))
+    monkeypatch.setenv("WAYPOST_SWAP_CHECK_SECONDS", "0")
     return folder
 
 

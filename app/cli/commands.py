@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,24 +12,42 @@ from typing import TYPE_CHECKING
 
 import click
 
-from app import __version__, fsutil, settings
+from app import __version__, fsutil, kiosk_state, settings
 from app.bundle import read as bundle
-from app.bundle.schema import seal_meta
-from app.cli.bundle import bundle_group, export_static_command, publish_command, sync_command
 from app.cli.console import DEFAULT_CONTENT, count, fail
-from app.cli.i18n import i18n
-from app.cli.keys import keys
-from app.cli.kiosk import kiosk
-from app.cli.root import root_group
-from app.distribution import signing
-from app.distribution.envelope import MAX_VERSION, is_envelope, next_version, write_envelope
-from app.distribution.kiosk import ROOT_NAME, Kiosk
 
 if TYPE_CHECKING:
     from app.content.load import Content
 
-# The authoring code (content loading, rendering, the builder) is imported by
-# the commands that use it, not here: `waypost serve` starts without it.
+# The authoring code (content loading, rendering, the builder) and the
+# distribution code (signing, trust roots, marshmallow schemas) are imported
+# by the commands that use them, not here: `waypost serve` starts without them.
+# The command groups below are imported when they are named (or for --help).
+LAZY_COMMANDS = {
+    "i18n": "app.cli.i18n:i18n",
+    "keys": "app.cli.keys:keys",
+    "root": "app.cli.root:root_group",
+    "bundle": "app.cli.bundle:bundle_group",
+    "publish": "app.cli.bundle:publish_command",
+    "sync": "app.cli.bundle:sync_command",
+    "export-static": "app.cli.bundle:export_static_command",
+    "kiosk": "app.cli.kiosk:kiosk",
+}
+
+
+class LazyGroup(click.Group):
+    """A command group that imports a subcommand's module only when that subcommand runs (or --help lists it)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module, attr = LAZY_COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 def report(content: Content) -> None:
@@ -42,7 +62,7 @@ def report(content: Content) -> None:
     click.echo(f"{count(len(content.errors), 'error')}, {count(len(content.warnings), 'warning')}")
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="waypost")
 def main() -> None:
     """Waypost: offline-first guidance for people on the move."""
@@ -83,7 +103,7 @@ def check(content_dir: Path) -> None:
 )
 @click.option(
     "--bundle-version",
-    type=click.IntRange(1, MAX_VERSION),
+    type=click.IntRange(min=1),
     metavar="N",
     help="Version number to sign; each must be higher than the last [default: the time, YYYYMMDDHHMMSS].",
 )
@@ -108,6 +128,12 @@ def build(
     Example:
       waypost build content/ -o guidance.bundle --sign my-ngo.key
     """
+    from app.bundle.schema import seal_meta
+    from app.distribution import signing
+    from app.distribution.envelope import MAX_VERSION, next_version, write_envelope
+
+    if bundle_version is not None and bundle_version > MAX_VERSION:
+        fail(f"--bundle-version must be at most {MAX_VERSION}")
     seal = None
     if output.is_dir():
         fail(f"{output} is a folder; give the bundle file's name, e.g. -o {output / 'guidance.bundle'}")
@@ -175,6 +201,7 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
     from app.web import create_app
     from app.web.server import (
         ListenError,
+        bound_malloc_arenas,
         configure_access_log,
         create_server,
         is_lan_url,
@@ -183,6 +210,7 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
         waitress_options,
     )
 
+    bound_malloc_arenas(os.environ)  # before any thread is started
     app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
     live = Path(app.config["BUNDLE"])
     _prepare_bundle(app.config, app.instance_path, live, demo)
@@ -203,6 +231,8 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
     app.config["SERVED_ADDRESSES"] = [a for a in addresses if is_lan_url(a)]
     if all(h.startswith("127.") or h == "::1" for h in hosts) and not app.config["PUBLIC_URL"]:
         click.echo("  (only this machine can: --host 0.0.0.0 listens on the local network)")
+    # systemd stops the service with SIGTERM: leave through the exit handlers, which write the last log lines.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     server.run()
 
 
@@ -213,7 +243,7 @@ def _prepare_bundle(config: dict, instance_path: str, live: Path, demo: bool) ->
     the operator named (--bundle, WAYPOST_BUNDLE) that does not exist is
     most likely a typo, and demo guidance there would silently replace theirs.
     """
-    trusts = (Kiosk.from_config(config, instance_path).trust / ROOT_NAME).is_file()
+    trusts = (kiosk_state.trust_folder(config, instance_path) / kiosk_state.ROOT_NAME).is_file()
     default = live.absolute() == (settings.instance_path() / "waypost.bundle").absolute()
     if not live.exists() and trusts:
         # A kiosk that trusts a publisher never falls back to unsigned demo guidance,
@@ -232,23 +262,15 @@ def _prepare_bundle(config: dict, instance_path: str, live: Path, demo: bool) ->
             report(content)
             fail(f"cannot build {live}: fix the errors above or pass --bundle")
         build_bundle(content, live)
-    if is_envelope(live):
-        fail(f"{live} is a signed bundle file: install it with `waypost bundle import {live}`, then serve")
     try:
         if live.exists():
             bundle.connect(live).close()
     except bundle.BundleError as exc:
+        from app.distribution.envelope import is_envelope
+
+        if is_envelope(live):
+            fail(f"{live} is a signed bundle file: install it with `waypost bundle import {live}`, then serve")
         fail(str(exc))
-
-
-main.add_command(i18n)
-main.add_command(keys)
-main.add_command(root_group)
-main.add_command(bundle_group)
-main.add_command(publish_command)
-main.add_command(sync_command)
-main.add_command(export_static_command)
-main.add_command(kiosk)
 
 
 if __name__ == "__main__":

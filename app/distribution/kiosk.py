@@ -32,7 +32,7 @@ from app.distribution.trust import BundleInfo, check_sqlite, describe, verify_bu
 from app.refusal import Refusal, VerifyError, printable
 
 HISTORY_NAME = re.compile(r"^(\d{6})-v(\d+)-([0-9a-f]{12})\.bundle$")
-ROOT_NAME = "root.json"
+ROOT_NAME = kiosk_state.ROOT_NAME
 REVOKED_NAME = "revoked.txt"
 KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 

@@ -15,13 +15,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.plurals import get_plural
 
 from app import fsutil
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
+
+# babel.messages is imported by the functions that build catalogs: the server
+# only needs the pseudo-locales' names, and that import costs it 12 ms at start.
 
 OPEN, CLOSE = "⟦", "⟧"
 GROWTH = 1.35  # translations often run 30-40% longer than English
@@ -80,6 +84,9 @@ BY_CODE = {p.code: p for p in LANGUAGES}
 
 def catalog(template: Catalog, language: PseudoLanguage) -> Catalog:
     """Return a catalog translating every string of the template into a pseudo-locale."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.plurals import get_plural
+
     locale = Locale.parse(language.locale)
     result = Catalog(locale=locale, charset="utf-8")
     plural = gettext.c2py(get_plural(locale).plural_expr)
@@ -100,6 +107,8 @@ def catalog(template: Catalog, language: PseudoLanguage) -> Catalog:
 
 def write_catalogs(template_path: Path, target: Path) -> None:
     """Compile both pseudo-locales from a template into `<target>/<locale>/LC_MESSAGES`."""
+    from babel.messages.mofile import write_mo
+
     from app.i18n.catalogs import read_catalog
 
     template = read_catalog(template_path)

@@ -7,8 +7,6 @@ import logging
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask, current_app, g
 from flask_babel import Babel, Domain
 
@@ -91,6 +89,10 @@ def compile_catalogs(source: Path, target: Path) -> list[str]:
         mo = target / po.relative_to(source).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
+        # Imported only when a catalog changed: most starts compile nothing.
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         try:
             with po.open("rb") as f:
                 catalog = read_po(f, abort_invalid=True)

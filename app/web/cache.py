@@ -20,9 +20,18 @@ Errors and redirects pass through untouched. Memory is bounded by bytes
 (least recently used entries go first). Pages are compressed with brotli at
 quality 11 and gzip at level 9 once; a response to a query string (search),
 whose keys a client chooses freely, is compressed at the fast levels, so a
-flood of new queries costs what it did before the cache.
+flood of new queries costs what it did before the cache, and is kept in an
+eighth of the memory of its own, so such a flood never pushes out the pages.
 
-The access log is written here, outside the cache, so every answer is logged.
+A page nobody holds yet is rendered by one thread; others asking for it at
+the same moment wait for that one (up to FILL_WAIT_SECONDS) instead of
+rendering it too, so a cold topic page under load is rendered once, not once
+per waiting phone (which cost 50 MB of memory and seconds of latency).
+
+A cache hit makes no system call and takes no lock: the bundle's and the kiosk
+state's files are looked at once a SWAP_CHECK_SECONDS (store.Watch), and the
+headers of each representation are built once. The access log is written
+here, outside the cache, so every answer is logged.
 """
 
 from __future__ import annotations
@@ -45,13 +54,16 @@ from werkzeug.http import http_date, parse_accept_header, parse_etags, remove_en
 
 from app.bundle import read as bundle
 from app.web import store
-from app.web.freshness import stamp
 
 COMPRESSIBLE = {
     "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
     "application/json", "application/manifest+json", "image/svg+xml",
 }  # fmt: skip
 MIN_COMPRESS_BYTES = 256
+# The share of the cache's memory (one in QUERY_SHARE) for answers to a query string.
+QUERY_SHARE = 8
+# Longest a request waits for another thread rendering the same page before it renders the page itself.
+FILL_WAIT_SECONDS = 30
 ENCODINGS = ("br", "gzip")
 ETAG_SUFFIX = {"br": "-br", "gzip": "-gz", "": ""}
 # Set by a view in request.environ: this response must be computed for each request.
@@ -79,17 +91,15 @@ class Entry:
     bodies: dict[str, bytes]
     etags: dict[str, str]
     size: int = field(init=False)
+    encodings: tuple[str, ...] = field(init=False)
     lists: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.size = sum(len(b) for b in self.bodies.values()) + 512
-
-    @property
-    def encodings(self) -> tuple[str, ...]:
-        return tuple(e for e in ENCODINGS if e in self.etags)
+        self.encodings = tuple(e for e in ENCODINGS if e in self.etags)
 
     def wsgi_headers(self, encoding: str, status: int) -> list[tuple[str, str]]:
-        """Return the headers of one representation (without Date and Content-Length), built once."""
+        """Return the headers of one representation (all but Date), built once."""
         found = self.lists.get((encoding, status))
         if found is None:
             headers = Headers(self.headers)
@@ -98,6 +108,8 @@ class Entry:
                 headers["Content-Encoding"] = encoding
             if status == 304:
                 remove_entity_headers(headers)
+            else:
+                headers["Content-Length"] = str(len(self.body(encoding)))
             found = self.lists[(encoding, status)] = headers.to_wsgi_list()
         return found
 
@@ -154,33 +166,69 @@ class Memory:
 
     def __init__(self, limit_bytes: int) -> None:
         self.limit = limit_bytes
-        self.owner: tuple[str, str] | None = None
-        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        # The owner and its entries, replaced together in one assignment, so a reader never
+        # pairs one bundle's owner with another's entries.
+        self.kept: tuple[tuple[str, str] | None, OrderedDict[tuple, Entry]] = (None, OrderedDict())
         self.bytes = 0
         self.lock = threading.Lock()
+        # The pages being rendered now, each by one thread, with the event the others wait on.
+        self.in_flight: dict[tuple, threading.Event] = {}
+
+    @property
+    def owner(self) -> tuple[str, str] | None:
+        return self.kept[0]
+
+    @property
+    def entries(self) -> OrderedDict[tuple, Entry]:
+        return self.kept[1]
 
     def get(self, owner: tuple[str, str], key: tuple) -> Entry | None:
+        # No lock on a hit: a thread holding one when the interpreter switches threads would
+        # stall every other. Each dict step is atomic under the GIL, and the entries of a
+        # bundle are replaced whole, never emptied in place.
+        kept_owner, entries = self.kept
+        if owner != kept_owner:
+            with self.lock:
+                if owner != self.kept[0]:
+                    # Another bundle is live: nothing kept for the old one may be served again.
+                    self.kept, self.bytes = (owner, OrderedDict()), 0
+            return None
+        found = entries.get(key)
+        if found is not None:
+            try:
+                entries.move_to_end(key)
+            except KeyError:
+                pass  # pushed out by another thread just now: still a whole entry to answer with
+        return found
+
+    def filling(self, owner: tuple[str, str], key: tuple) -> tuple[bool, threading.Event]:
+        """Return whether the caller renders this page (True), or the event of the thread that does."""
         with self.lock:
-            if owner != self.owner:
-                # Another bundle is live: nothing kept for the old one may be served again.
-                self.owner, self.entries, self.bytes = owner, OrderedDict(), 0
-                return None
-            found = self.entries.get(key)
+            found = self.in_flight.get((owner, key))
             if found is not None:
-                self.entries.move_to_end(key)
-            return found
+                return False, found
+            found = self.in_flight[(owner, key)] = threading.Event()
+            return True, found
+
+    def filled(self, owner: tuple[str, str], key: tuple) -> None:
+        """Wake the threads waiting for a page, whether or not it could be kept."""
+        with self.lock:
+            found = self.in_flight.pop((owner, key), None)
+        if found is not None:
+            found.set()
 
     def put(self, owner: tuple[str, str], key: tuple, entry: Entry) -> None:
         if entry.size > self.limit // 4:
             return  # one large pack must not push out every page
         with self.lock:
-            if owner != self.owner:
+            kept_owner, entries = self.kept
+            if owner != kept_owner:
                 return  # the bundle changed while this was rendered
-            old = self.entries.pop(key, None)
+            old = entries.pop(key, None)
             self.bytes += entry.size - (old.size if old else 0)
-            self.entries[key] = entry
-            while self.bytes > self.limit and self.entries:
-                self.bytes -= self.entries.popitem(last=False)[1].size
+            entries[key] = entry
+            while self.bytes > self.limit and entries:
+                self.bytes -= entries.popitem(last=False)[1].size
 
 
 class ResponseCache:
@@ -189,49 +237,73 @@ class ResponseCache:
     def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self.memory = Memory(int(float(app.config["RESPONSE_CACHE_MB"]) * 1_000_000))
-        self.live_path = Path(app.config["BUNDLE"])
+        limit = int(float(app.config["RESPONSE_CACHE_MB"]) * 1_000_000)
+        # Answers to a query string (search) have their own eighth: keys a client chooses
+        # freely can push out one another, never the pages.
+        self.memory = Memory(limit - limit // QUERY_SHARE)
+        self.queries = Memory(limit // QUERY_SHARE)
+        self.store: store.Store = app.extensions["waypost_store"]
         self.version = str(app.config["VERSION"])
         self.log = bool(app.config["ACCESS_LOG"])
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.log or environ.get(MEASURING):
+            return self._route(environ, start_response)
         started = time.perf_counter()
-        method = environ.get("REQUEST_METHOD", "GET")
         status = [""]
 
         def logged(code: str, headers: list, exc_info: Any = None) -> Any:
             status[0] = code
             return start_response(code, headers, exc_info) if exc_info else start_response(code, headers)
 
-        if method in ("GET", "HEAD"):
-            answer = self._cached(environ, logged)
-        else:
-            answer = self.wsgi_app(environ, logged)
-        if self.log and not environ.get(MEASURING):
-            # Method, path (never the query: it holds what was searched), status and the time
-            # taken to answer; who asked is never recorded.
-            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-            took = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %s %.1fms", method, path, status[0].split(" ", 1)[0], took)
+        answer = self._route(environ, logged)
+        # Method, path (never the query: it holds what was searched), status and the time
+        # taken to answer; who asked is never recorded.
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        took = (time.perf_counter() - started) * 1000
+        access_log.info("%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status[0][:3], took)
         return answer
 
+    def _route(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            return self._cached(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
     def _cached(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer from memory when the page is kept: no routing, no query, no system call."""
         try:
-            live = self.app.extensions["waypost_store"].current()
+            live = self.store.current()
         except bundle.BundleError:
             return self.wsgi_app(environ, start_response)  # the app shows its "no guidance" page
         environ[store.ENVIRON_KEY] = live
         query = environ.get("QUERY_STRING", "")
-        key = (environ.get("PATH_INFO", ""), query, stamp(self.live_path))
+        key = (environ.get("PATH_INFO", ""), query, self.store.stamp())
         owner = (live.digest, self.version)
-        entry = self.memory.get(owner, key) if self.memory.limit and not environ.get(STATIC_EXPORT) else None
+        memory = self.queries if query else self.memory
+        kept = memory.limit and not environ.get(STATIC_EXPORT)
+        entry = memory.get(owner, key) if kept else None
+        if entry is None and kept and not environ.get(MEASURING):
+            leader, filled = memory.filling(owner, key)
+            if not leader:
+                # Another thread renders this page now: wait for it rather than render it 50 times at once.
+                filled.wait(FILL_WAIT_SECONDS)
+                entry = memory.get(owner, key)
+            else:
+                try:
+                    return self._fill_and_answer(environ, start_response, memory, owner, key)
+                finally:
+                    memory.filled(owner, key)
         if entry is None:
-            entry = self._fill(environ, start_response, owner, key, fast=bool(query))
-            if not isinstance(entry, Entry):
-                return entry
+            return self._fill_and_answer(environ, start_response, memory, owner, key)
         return self._answer(environ, start_response, entry)
 
-    def _fill(self, environ: dict, start_response: StartResponse, owner: tuple, key: tuple, fast: bool) -> Any:
+    def _fill_and_answer(
+        self, environ: dict, start_response: StartResponse, memory: Memory, owner: tuple, key: tuple
+    ) -> Iterable[bytes]:
+        entry = self._fill(environ, start_response, memory, owner, key)
+        return self._answer(environ, start_response, entry) if isinstance(entry, Entry) else entry
+
+    def _fill(self, environ: dict, start_response: StartResponse, memory: Memory, owner: tuple, key: tuple) -> Any:
         """Run the app for a GET; keep the answer when every reader would get the same one."""
         inner = dict(environ, REQUEST_METHOD="GET")
         for name in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE"):
@@ -254,12 +326,12 @@ class ResponseCache:
             start_response(got["status"], got["headers"])
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
         # A measuring request (sizes.py) reads the cache but never pays for brotli 11 on a topic's every page.
-        keep = self.memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
+        keep = memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
         if not keep:
             wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
             return represent(body, headers, True, [wanted] if wanted else [])
-        entry = represent(body, headers, fast, ENCODINGS, kept=True)
-        self.memory.put(owner, key, entry)
+        entry = represent(body, headers, memory is self.queries, ENCODINGS, kept=True)
+        memory.put(owner, key, entry)
         return entry
 
     @staticmethod
@@ -280,11 +352,8 @@ class ResponseCache:
         if asked and parse_etags(asked).contains_weak(entry.etags[encoding].strip('"')):
             start_response("304 NOT MODIFIED", [*entry.wsgi_headers(encoding, 304), ("Date", _date())])
             return []
-        body = entry.body(encoding)
-        start_response(
-            "200 OK", [*entry.wsgi_headers(encoding, 200), ("Date", _date()), ("Content-Length", str(len(body)))]
-        )
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        start_response("200 OK", [*entry.wsgi_headers(encoding, 200), ("Date", _date())])
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body(encoding)]
 
 
 _now: list[Any] = [0, ""]
@@ -298,6 +367,23 @@ def _date() -> str:
     return _now[1]
 
 
+# Below the instance folder: Jinja's templates compiled to Python code, by a checksum of each source.
+COMPILED_TEMPLATES = "compiled-templates"
+
+
 def init_app(app: Flask) -> None:
-    """Put the response cache in front of the app's routing."""
+    """Put the response cache in front of the app's routing, and keep compiled templates across starts.
+
+    Compiling the templates a first page needs takes longer than starting
+    the server does; Jinja keeps each one's code under a hash of its name
+    and source, so an edited template is compiled again and never served stale.
+    """
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = Path(app.instance_path) / COMPILED_TEMPLATES
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    except OSError:
+        pass  # a read-only instance folder: templates are compiled at each start, as before
     app.wsgi_app = ResponseCache(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -27,17 +27,20 @@ class Freshness:
         return self.stale or self.expired_on is not None
 
 
-def stamp(live: Path) -> tuple:
+def stamp(live: Path, state: tuple[int, ...] | None = None) -> tuple:
     """Return what a page's freshness depends on beyond the bundle: the UTC date and the kiosk-state file.
 
     Two requests with the same bundle and the same stamp show the same
-    notice and the same "today", so pages may be cached under it.
+    notice and the same "today", so pages may be cached under it. `state`
+    is the kiosk-state file's identity when the caller has looked already
+    (store.Watch); otherwise the file is looked at now.
     """
-    try:
-        found = kiosk_state.state_path(live).stat()
-        state: tuple[int, ...] = (found.st_ino, found.st_size, found.st_mtime_ns)
-    except OSError:
-        state = ()
+    if state is None:
+        try:
+            found = kiosk_state.state_path(live).stat()
+            state = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+        except OSError:
+            state = ()
     return (kiosk_state.now().date().isoformat(), state)
 
 

@@ -27,7 +27,7 @@ from app.i18n import runtime as i18n
 from app.web import store
 from app.web.api import error_response
 from app.web.cache import STATIC_EXPORT
-from app.web.freshness import Freshness, freshness, stamp
+from app.web.freshness import Freshness, freshness
 from app.web.sizes import offline_sizes
 
 bp = Blueprint("pages", __name__)
@@ -117,7 +117,7 @@ def current_freshness() -> Freshness:
     """
     live, path = store.live(), Path(current_app.config["BUNDLE"])
     days = current_app.config["FRESHNESS_DAYS"]
-    return store.derived(("freshness", stamp(path), days), lambda: freshness(path, live.meta, days))
+    return store.derived(("freshness", store.stamp(), days), lambda: freshness(path, live.meta, days))
 
 
 def guidance_age() -> Freshness | None:
