@@ -73,7 +73,7 @@ for lang, kinds in words.items():
 
 BUILD_CHILD = r"""
 import resource, sys, time
-from app.cli import commands
+from app.content import load
 from app.cli.commands import main
 
 def load_content(*args, **kwargs):
@@ -82,7 +82,7 @@ def load_content(*args, **kwargs):
     print("LOADED", time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
     return loaded
 
-original, commands.load_content = commands.load_content, load_content
+original, load.load_content = load.load_content, load_content
 t = time.perf_counter()
 try:
     main(["build", sys.argv[1], "-o", sys.argv[2]], standalone_mode=False)

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from app.bundle import search as searching
+from app.bundle.blocks import BlockReader
 from app.bundle.schema import (
     APPLICATION_ID,
     CONTENT_META,
     SCHEMA_VERSION,
-    SEARCH_TABLE,
     content_digest,
+    fts_storage,
     schema_refusal,
-    unpack_html,
 )
 
 __all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
@@ -162,7 +162,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     if not found:
         return None
     result = found[0]
-    result["html"] = unpack_html(result["html"])
+    result["html"] = BlockReader(conn).html(result.pop("block"), result.pop("start"), result.pop("size"))
     # The bundle keeps an article's HTML only; its plain text (the offline index, packs) comes from it.
     result["text"] = searching.html_text(result["html"])
     result["sensitive"] = bool(result.pop("marked"))
@@ -211,21 +211,29 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
     if not total:
         return {"terms": terms, "total": 0, "results": []}
+    # Titles holding any term add to the rank (bm25 is negative: lower is better), so an article
+    # named for the words comes before one that only mentions them.
     rows = conn.execute(
         """
-        WITH top AS MATERIALIZED (
-            SELECT rowid AS id, bm25(search, 4.0, 1.0, 0.0) AS score FROM search WHERE search MATCH :match
-            ORDER BY score, rowid LIMIT :limit
+        WITH titled AS MATERIALIZED (
+            SELECT rowid AS id, bm25(search_titles) AS score FROM search_titles WHERE search_titles MATCH :titles
+        ), top AS MATERIALIZED (
+            SELECT s.rowid AS id, bm25(search) + 4.0 * coalesce(t.score, 0.0) AS score
+            FROM search s LEFT JOIN titled t ON t.id = s.rowid WHERE search MATCH :match
+            ORDER BY score, s.rowid LIMIT :limit
         )
-        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.html, a.lang != :lang AS fallback
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != :lang AS fallback
         FROM top JOIN articles a ON a.id = top.id
         ORDER BY top.score, a.slug
         """,
-        {"lang": lang, "match": match, "limit": limit},
+        {"lang": lang, "match": match, "titles": searching.title_expression(terms), "limit": limit},
     )
     results = _rows(rows)
-    for result in results:
-        result["snippet"] = searching.html_snippet(unpack_html(result.pop("html")), terms)
+    reader = BlockReader(conn)
+    # In block order, so results sharing a block inflate it once.
+    for result in sorted(results, key=lambda r: (r["block"], r["start"])):
+        html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
+        result["snippet"] = searching.html_snippet(html, terms)
     return {"terms": terms, "total": total, "results": results}
 
 
@@ -241,6 +249,6 @@ def storage(path: str | Path) -> dict[str, int] | None:
         return None
     finally:
         conn.close()
-    index = sum(size for name, size in pages if name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+    index = sum(size for name, size in pages if fts_storage(name))
     total = Path(path).stat().st_size
     return {"content": total - index, "index": index, "total": total}
