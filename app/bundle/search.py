@@ -96,15 +96,30 @@ def snippet(text: str, terms: list[str], words: int = 28) -> Markup:
 
 
 def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int = 4096) -> Markup:
-    """Return snippet(html_text(html_source), terms), reading only the HTML's head when the excerpt is in it."""
-    cut = _BLOCK_END.search(html_source, head)
-    if cut is not None:
-        tokens = html_text(html_source[: cut.end()]).split()
-        pattern = _pattern(terms)
-        first = _first_hit(tokens, pattern)
-        if first is not None and max(0, first - words // 3) + words <= len(tokens):
-            return _excerpt(tokens, first, pattern, words, more=True)
-    return snippet(html_text(html_source), terms, words)
+    """Return snippet(html_text(html_source), terms), reading the HTML only as far as the excerpt needs.
+
+    The HTML is read a run of whole blocks at a time (each run twice the last),
+    and each run's words are folded once: a match deep in a long article
+    costs one pass over its text, and one near the top costs only the top.
+    """
+    pattern = _pattern(terms)
+    tokens: list[str] = []
+    first: int | None = None
+    start, size = 0, head
+    while start < len(html_source):
+        cut = _BLOCK_END.search(html_source, start + size)
+        end = cut.end() if cut is not None else len(html_source)
+        # Cut at a block's end, so the runs' words are the words of the whole text (html_text).
+        run = html_text(html_source[start:end]).split()
+        if first is None:
+            found = _first_hit(run, pattern)
+            first = None if found is None else len(tokens) + found
+        tokens += run
+        start, size = end, size * 2
+        if first is not None and max(0, first - words // 3) + words < len(tokens):
+            break
+    # Stopped early only with words beyond the excerpt, so its closing "…" is as for the whole text.
+    return _excerpt(tokens, first, pattern, words, more=False)
 
 
 def _excerpt(tokens: list[str], first: int | None, pattern: re.Pattern[str], words: int, more: bool) -> Markup:
