@@ -33,7 +33,7 @@ BLOCK_BYTES = 96 * 1024
 # is compressed as if it followed that text, so even a block's first article can refer to words
 # and markup the language's articles share; the compressed dictionary is stored once a language.
 DICTIONARY_BYTES = 64 * 1024
-BLOCK_QUALITY = 8
+BLOCK_QUALITY = 9
 # No block (or dictionary) inflates to more than this: a damaged or hostile one cannot make a reader
 # inflate more (an article larger than BLOCK_BYTES has a block of its own).
 MAX_BLOCK_RAW = 64 * 1024 * 1024

@@ -211,22 +211,25 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
     if not total:
         return {"terms": terms, "total": 0, "results": []}
-    # Titles holding any term add to the rank (bm25 is negative: lower is better), so an article
-    # named for the words comes before one that only mentions them.
+    # Ranked as bm25 ranks when the index keeps no term frequencies (detail=none, schema.FTS_OPTIONS),
+    # where FTS5's own bm25() is 0 for every row: articles whose title holds more of the terms first,
+    # then shorter ones (every hit holds every term, so only its length tells). FTS5 keeps each row's
+    # length in its docsize table as a varint, which sorts by (length of the varint, its bytes).
+    titles = " UNION ALL ".join(["SELECT rowid AS id FROM search_titles WHERE search_titles MATCH ?"] * len(terms))
     rows = conn.execute(
-        """
-        WITH titled AS MATERIALIZED (
-            SELECT rowid AS id, bm25(search_titles) AS score FROM search_titles WHERE search_titles MATCH :titles
-        ), top AS MATERIALIZED (
-            SELECT s.rowid AS id, bm25(search) + 4.0 * coalesce(t.score, 0.0) AS score
-            FROM search s LEFT JOIN titled t ON t.id = s.rowid WHERE search MATCH :match
-            ORDER BY score, s.rowid LIMIT :limit
+        f"""
+        WITH titled AS MATERIALIZED (SELECT id, count(*) AS n FROM ({titles}) GROUP BY id),
+        top AS MATERIALIZED (
+            SELECT s.rowid AS id, coalesce(t.n, 0) AS n, d.sz AS sz
+            FROM search s JOIN search_docsize d ON d.id = s.rowid LEFT JOIN titled t ON t.id = s.rowid
+            WHERE search MATCH ?
+            ORDER BY n DESC, length(d.sz), d.sz, s.rowid LIMIT ?
         )
-        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != :lang AS fallback
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != ? AS fallback
         FROM top JOIN articles a ON a.id = top.id
-        ORDER BY top.score, a.slug
+        ORDER BY top.n DESC, length(top.sz), top.sz, a.slug
         """,
-        {"lang": lang, "match": match, "titles": searching.title_expression(terms), "limit": limit},
+        (*(searching.title_expression([term]) for term in terms), match, limit, lang),
     )
     results = _rows(rows)
     reader = BlockReader(conn)
