@@ -12,7 +12,7 @@ from app.bundle.search import SCOPE_MARK, html_text, query_terms, scope_tokens, 
 from app.content.load import load_content
 from app.distribution.publish import assemble, pieces
 
-from .helpers import write_translation
+from .helpers import article_text, write_translation
 
 
 def _vocabulary(path) -> list[tuple]:
@@ -122,3 +122,23 @@ def test_the_bundle_size_splits_into_content_and_index(bundle_path):
     split = bundle.storage(bundle_path)
     assert split is not None and split["index"] > 0 and split["content"] > 0
     assert split["content"] + split["index"] == split["total"] == bundle_path.stat().st_size
+
+
+def test_search_ranks_title_matches_first_then_shorter_articles(content_dir, tmp_path, connect):
+    # The index keeps no term frequencies (detail=none), so FTS5's bm25() is 0 for every row; the
+    # ranking is bm25's for such an index: more of the terms in the title first, then shorter rows.
+    en = content_dir / "articles" / "en"
+    bodies = {
+        ("long-permit", "Work and money"): "You need a permit to work. " + "Ask at the office before you start. " * 40,
+        ("short-permit", "Work and papers"): "You need a permit to work. Ask at the office.",
+        ("titled-permit", "Permit to work"): "You need it to work. " + "Ask at the office before you start. " * 40,
+    }
+    for (slug, title), body in bodies.items():
+        front = article_text(slug, "rights", title, "rights-1").split("\n---\n")[0]
+        (en / f"{slug}.md").write_text(front + "\n---\n\n" + body + "\n", encoding="utf-8")
+    build_bundle(load_content(content_dir), tmp_path / "r.bundle")
+    conn = connect(tmp_path / "r.bundle")
+    found = [r["slug"] for r in bundle.search(conn, "en", "en", "permit", 20)["results"]]
+    assert found[:3] == ["titled-permit", "short-permit", "long-permit"]
+    both = [r["slug"] for r in bundle.search(conn, "en", "en", "permit work", 20)["results"]]
+    assert both[0] == "titled-permit"  # both words in its title
