@@ -12,6 +12,17 @@ through the Flask test client.
 Targets (issue #13): search p95 <= 20 ms at 10,000 articles; bundle <= 1.0x the
 ZIM; build of 10,000 articles <= 60 s with peak RSS <= 300 MB.
 
+What is compared with the ZIM: the bundle file, content and full-text index
+together, as a kiosk stores it and a USB stick carries it; the ZIM holds its
+Xapian index too. A hub ships no index (a kiosk derives it from the synced
+rows), so a first sync's download is printed beside it (bench/bundle_layouts.py,
+up to --transmitted articles), as is every HTML layout compared, with its size
+and its cost to read one article (--layouts).
+
+The "flask" search columns go through the app's search page; the response cache
+answers a repeated query, so they show what a repeat costs. "direct" is a search
+itself: rank, read the shown articles, make their snippets.
+
 Words: a common one (in every article of its language), a mid one (in ~5 %), a rare one (in 2-3),
 and a two-letter prefix of the common one.
 

@@ -208,9 +208,9 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     if not terms:
         return {"terms": [], "total": 0, "results": []}
     match = searching.match_expression(terms, lang)
-    total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
-    if not total:
-        return {"terms": terms, "total": 0, "results": []}
+    if limit < 1:
+        total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
+        return {"terms": terms, "total": total, "results": []}
     # Ranked as bm25 ranks when the index keeps no term frequencies (detail=none, schema.FTS_OPTIONS),
     # where FTS5's own bm25() is 0 for every row: articles whose title holds more of the terms first,
     # then shorter ones (every hit holds every term, so only its length tells). FTS5 keeps each row's
@@ -220,23 +220,27 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
         f"""
         WITH titled AS MATERIALIZED (SELECT id, count(*) AS n FROM ({titles}) GROUP BY id),
         top AS MATERIALIZED (
-            SELECT s.rowid AS id, coalesce(t.n, 0) AS n, d.sz AS sz
+            -- The count of every hit comes from the same pass over them as the ranking.
+            SELECT s.rowid AS id, coalesce(t.n, 0) AS n, d.sz AS sz, count(*) OVER () AS total
             FROM search s JOIN search_docsize d ON d.id = s.rowid LEFT JOIN titled t ON t.id = s.rowid
             WHERE search MATCH ?
             ORDER BY n DESC, length(d.sz), d.sz, s.rowid LIMIT ?
         )
-        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != ? AS fallback
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != ? AS fallback,
+               top.total
         FROM top JOIN articles a ON a.id = top.id
         ORDER BY top.n DESC, length(top.sz), top.sz, a.slug
         """,
         (*(searching.title_expression([term]) for term in terms), match, limit, lang),
     )
     results = _rows(rows)
+    total = results[0]["total"] if results else 0
     reader = BlockReader(conn)
     # In block order, so results sharing a block inflate it once.
     for result in sorted(results, key=lambda r: (r["block"], r["start"])):
         html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
         result["snippet"] = searching.html_snippet(html, terms)
+        del result["total"]
     return {"terms": terms, "total": total, "results": results}
 
 
