@@ -12,6 +12,17 @@ through the Flask test client.
 Targets (issue #13): search p95 <= 20 ms at 10,000 articles; bundle <= 1.0x the
 ZIM; build of 10,000 articles <= 60 s with peak RSS <= 300 MB.
 
+What is compared with the ZIM: the bundle file, content and full-text index
+together, as a kiosk stores it and a USB stick carries it; the ZIM holds its
+Xapian index too. A hub ships no index (a kiosk derives it from the synced
+rows), so a first sync's download is printed beside it (bench/bundle_layouts.py,
+up to --transmitted articles), as is every HTML layout compared, with its size
+and its cost to read one article (--layouts).
+
+The "flask" search columns go through the app's search page; the response cache
+answers a repeated query, so they show what a repeat costs. "direct" is a search
+itself: rank, read the shown articles, make their snippets.
+
 Words: a common one (in every article of its language), a mid one (in ~5 %), a rare one (in 2-3),
 and a two-letter prefix of the common one.
 
@@ -37,6 +48,7 @@ SHARED = HERE.parent.parent.parent / "shared" / "bench"
 if not SHARED.is_dir():
     SHARED = Path("/work/shared/bench")
 WORD = re.compile(r"\w+")
+LAYOUTS = HERE / "bundle_layouts.py"
 
 # Run inside the measured tree: build nothing, just time searches on one bundle.
 SEARCH_CHILD = r"""
@@ -73,7 +85,7 @@ for lang, kinds in words.items():
 
 BUILD_CHILD = r"""
 import resource, sys, time
-from app.cli import commands
+from app.content import load
 from app.cli.commands import main
 
 def load_content(*args, **kwargs):
@@ -82,7 +94,7 @@ def load_content(*args, **kwargs):
     print("LOADED", time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
     return loaded
 
-original, commands.load_content = commands.load_content, load_content
+original, load.load_content = load.load_content, load_content
 t = time.perf_counter()
 try:
     main(["build", sys.argv[1], "-o", sys.argv[2]], standalone_mode=False)
@@ -158,7 +170,11 @@ def zim_sizes(work: Path, html: Path, n: int) -> dict[str, int] | None:
 
 
 def size_split(bundle: Path) -> dict[str, int]:
-    """Return the bundle's bytes: the full-text index (search tables), everything else, and the file."""
+    """Return the bundle's bytes: the full-text index (search tables), everything else, and the file.
+
+    Every table whose name starts with `search` is index (`search`, `search_titles` and their FTS5
+    shadow tables; before this format, `search` alone), whatever the measured tree calls them.
+    """
     import sqlite3
 
     conn = sqlite3.connect(f"file:{bundle}?mode=ro", uri=True)
@@ -166,9 +182,17 @@ def size_split(bundle: Path) -> dict[str, int]:
         pages = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
     finally:
         conn.close()
-    index = sum(size for name, size in pages if name == "search" or name.startswith("search_"))
+    index = sum(size for name, size in pages if name.startswith("search"))
+    blocks = sum(size for name, size in pages if name.startswith("article_") or name == "articles")
     total = bundle.stat().st_size
-    return {"content": total - index, "index": index, "total": total}
+    return {"content": total - index, "articles": blocks, "index": index, "total": total}
+
+
+FAIR = (
+    "  compared: the bundle file (content + full-text index) with the ZIM file (content + its Xapian index):\n"
+    "  both are what a kiosk stores and serves and what a USB stick carries. A hub ships no index: a\n"
+    "  synced kiosk downloads the rows (objects) and derives the index, so it stores the same file."
+)
 
 
 def pick_words(content: Path) -> dict[str, dict[str, str]]:
@@ -204,7 +228,12 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=HERE.parent, help="checkout whose code is measured")
     parser.add_argument("--keep", action="store_true", help="keep the bundles built in --work")
     parser.add_argument("--budget", type=float, default=2.0, help="seconds of timing per case (at least 3 calls)")
+    parser.add_argument("--layouts", default="500", help="sizes at which to compare HTML layouts (size, read cost)")
+    parser.add_argument(
+        "--transmitted", type=int, default=2000, help="print a first sync's download up to this many articles"
+    )
     args = parser.parse_args()
+    args.layouts = {int(n) for n in args.layouts.split(",") if n}
     work, tree = args.work.resolve(), args.tree.resolve()
     work.mkdir(parents=True, exist_ok=True)
     print(f"tree {tree} (git {_git_head(tree)}); load average {load_average()}")
@@ -218,7 +247,8 @@ def main() -> None:
         mb = {k: v / 1e6 for k, v in split.items()}
         line = f"{n} articles [load average {load}]: build {seconds:.1f} s, peak RSS {rss} MB "
         line += f"(when load_content returned: {load_seconds:.1f} s, {load_rss} MB); "
-        line += f"bundle {mb['total']:.2f} MB = content {mb['content']:.2f} + index {mb['index']:.2f}"
+        line += f"bundle {mb['total']:.2f} MB = content {mb['content']:.2f} (articles {mb['articles']:.2f}) "
+        line += f"+ index {mb['index']:.2f}"
         if zim:
             ratio = split["total"] / zim["zim"]
             line += f"; ZIM {zim['zim'] / 1e6:.2f} MB (without its index {zim['zim_no_index'] / 1e6:.2f})"
@@ -226,6 +256,12 @@ def main() -> None:
         else:
             line += "; zimwriterfs missing (issue's reference: ZIM 2.26 MB / 39.3 MB)"
         print(line, flush=True)
+        print(FAIR, flush=True)
+        if n in args.layouts or n <= args.transmitted:
+            extra = ["--transmitted"] if n <= args.transmitted else []
+            if n not in args.layouts:
+                extra.append("--no-layouts")
+            print(run_child(tree, LAYOUTS.read_text(), str(out), *extra), end="", flush=True)
         # A two-letter prefix as well: every query term is a prefix, and short ones are the slow case.
         words = {lang: {**kinds, "short": kinds["common"][:2]} for lang, kinds in pick_words(content).items()}
         lines = run_child(tree, SEARCH_CHILD, str(out), json.dumps(words), str(args.budget))

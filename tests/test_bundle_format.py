@@ -7,21 +7,24 @@ from datetime import date
 
 from app.bundle import read as bundle
 from app.bundle.build import build_bundle, search_rows
-from app.bundle.schema import TABLES, content_digest, logical_rows
-from app.bundle.search import html_text, query_terms, scope_tokens, snippet
+from app.bundle.schema import FTS_TABLES, TABLES, content_digest, logical_rows
+from app.bundle.search import SCOPE_MARK, html_text, query_terms, scope_tokens, snippet
 from app.content.load import load_content
 from app.distribution.publish import assemble, pieces
 
-from .helpers import write_translation
+from .helpers import article_text, write_translation
 
 
 def _vocabulary(path) -> list[tuple]:
-    """Return every (term, row, column, position) the search index holds."""
+    """Return every (table, term, row count) the search index holds."""
     conn = sqlite3.connect(":memory:")
     conn.execute("ATTACH ? AS b", (f"file:{path}?mode=ro",))
-    conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(b, search, 'instance')")
     try:
-        return conn.execute("SELECT * FROM temp.v ORDER BY 1, 2, 3, 4").fetchall()
+        found = []
+        for table in FTS_TABLES:
+            conn.execute(f"CREATE VIRTUAL TABLE temp.v_{table} USING fts5vocab(b, {table}, 'row')")
+            found += [(table, *row) for row in conn.execute(f"SELECT term, doc FROM temp.v_{table} ORDER BY 1")]
+        return found
     finally:
         conn.close()
 
@@ -29,11 +32,16 @@ def _vocabulary(path) -> list[tuple]:
 def test_the_bundle_keeps_one_compressed_copy_of_each_article(bundle_path, connect):
     conn = connect(bundle_path)
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "search_content" not in tables and "text" not in TABLES["articles"]
-    stored = conn.execute("SELECT html FROM articles WHERE lang = 'en' AND slug = 'rights-1'").fetchone()[0]
+    assert "search_content" not in tables and not {"text", "html"} & set(TABLES["articles"])
+    block, start, size = conn.execute(
+        "SELECT block, start, size FROM articles WHERE lang = 'en' AND slug = 'rights-1'"
+    ).fetchone()
+    stored = conn.execute("SELECT data FROM article_blocks WHERE id = ?", (block,)).fetchone()[0]
     shown = bundle.article(conn, "en", "en", "rights-1")
-    assert isinstance(stored, bytes) and shown is not None and "<p>" in shown["html"]
-    assert len(stored) < len(shown["html"].encode())
+    assert shown is not None and "<p>" in shown["html"] and len(shown["html"].encode()) == size
+    # The block holds its articles' HTML compressed together, smaller than the HTML it holds.
+    inside = conn.execute("SELECT sum(size) FROM articles WHERE block = ?", (block,)).fetchone()[0]
+    assert isinstance(stored, bytes) and len(stored) < inside and start + size <= inside
     # The digest covers the HTML readers see, not its compressed bytes.
     assert {r["html"] for r in logical_rows(conn, "articles", "id")} >= {shown["html"]}
 
@@ -82,7 +90,16 @@ def test_a_search_shows_each_article_once_in_the_readers_language_or_its_source(
 
 
 def test_scope_tokens_are_single_words_for_any_language_code():
-    assert scope_tokens("pt-BR", ["zh-Hans"]).split() == ["x70742d4252", "y7a682d48616e73"]
+    tokens = scope_tokens("pt-BR", ["zh-Hans"]).split()
+    assert tokens == [SCOPE_MARK + "x70742d4252", SCOPE_MARK + "y7a682d48616e73"]
+    # No reader's query can name a scope token, not even as a prefix: its terms never hold the mark.
+    assert all(SCOPE_MARK not in term for term in query_terms(" ".join(tokens) + SCOPE_MARK + "x7"))
+
+
+def test_a_query_for_a_scope_token_finds_nothing(bundle_path, connect):
+    conn = connect(bundle_path)
+    for query in ("x656e", "x65", "y6672", scope_tokens("en", ["fr"])):
+        assert bundle.search(conn, "en", "en", query, 20)["total"] == 0, query
 
 
 def test_snippets_mark_words_whose_folded_form_starts_with_a_term():
@@ -105,3 +122,23 @@ def test_the_bundle_size_splits_into_content_and_index(bundle_path):
     split = bundle.storage(bundle_path)
     assert split is not None and split["index"] > 0 and split["content"] > 0
     assert split["content"] + split["index"] == split["total"] == bundle_path.stat().st_size
+
+
+def test_search_ranks_title_matches_first_then_shorter_articles(content_dir, tmp_path, connect):
+    # The index keeps no term frequencies (detail=none), so FTS5's bm25() is 0 for every row; the
+    # ranking is bm25's for such an index: more of the terms in the title first, then shorter rows.
+    en = content_dir / "articles" / "en"
+    bodies = {
+        ("long-permit", "Work and money"): "You need a permit to work. " + "Ask at the office before you start. " * 40,
+        ("short-permit", "Work and papers"): "You need a permit to work. Ask at the office.",
+        ("titled-permit", "Permit to work"): "You need it to work. " + "Ask at the office before you start. " * 40,
+    }
+    for (slug, title), body in bodies.items():
+        front = article_text(slug, "rights", title, "rights-1").split("\n---\n")[0]
+        (en / f"{slug}.md").write_text(front + "\n---\n\n" + body + "\n", encoding="utf-8")
+    build_bundle(load_content(content_dir), tmp_path / "r.bundle")
+    conn = connect(tmp_path / "r.bundle")
+    found = [r["slug"] for r in bundle.search(conn, "en", "en", "permit", 20)["results"]]
+    assert found[:3] == ["titled-permit", "short-permit", "long-permit"]
+    both = [r["slug"] for r in bundle.search(conn, "en", "en", "permit work", 20)["results"]]
+    assert both[0] == "titled-permit"  # both words in its title

@@ -19,21 +19,22 @@ import sqlite_utils
 
 from app import fsutil
 from app.bundle import service_search
+from app.bundle.blocks import pack_articles
 from app.bundle.place_rows import place_rows
 from app.bundle.remittance_rows import remittance_rows
 from app.bundle.schema import (
     APPLICATION_ID,
+    ARTICLE_COLUMNS,
+    FTS_TABLES,
     INDEXES,
-    PACKED_COLUMNS,
     PRIMARY_KEYS,
     SCHEMA_VERSION,
-    SEARCH_SQL,
     TABLES,
     content_digest,
+    fts_sql,
     logical_rows,
-    pack_html,
 )
-from app.bundle.search import fold, html_text, scope_tokens, synonyms_of
+from app.bundle.search import fold, html_text, index_text, scope_tokens, synonyms_of
 from app.content.load import Content
 
 Rows = dict[str, Iterable[dict[str, Any]]]
@@ -123,12 +124,12 @@ def search_rows(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str]]
         text = html_text(a["html"])
         # The glossary's other words for the terms it uses, so "hawala" finds remittance articles.
         synonyms = " ".join(synonyms_of(a["html"], text, glossary))
-        body = fold(f"{a['summary']}\n\n{text}" + (f"\n\n{synonyms}" if synonyms else ""))
+        body = index_text(fold(f"{a['summary']}\n\n{text}" + (f"\n\n{synonyms}" if synonyms else "")))
         if a["slug"] not in missing:
             scope = ""  # a translation of nothing: no page shows it, so no search finds it
         else:
             scope = scope_tokens(a["lang"], missing[a["slug"]] if source and a["lang"] == source[0] else [])
-        yield a["id"], fold(a["title"]), body, scope
+        yield a["id"], index_text(fold(a["title"])), body, scope
 
 
 def _review_json(review: Mapping[str, Any] | None) -> str | None:
@@ -159,11 +160,12 @@ def write_bundle(
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         _create_tables(db)
         conn = db.conn
-        for table, columns in TABLES.items():
-            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-            conn.executemany(insert, _stored(table, rows.get(table, ()), progress))
-        conn.executemany("INSERT INTO search (rowid, title, body, scope) VALUES (?, ?, ?, ?)", search_rows(conn))
-        conn.execute("INSERT INTO search (search) VALUES ('optimize')")
+        for table in TABLES:
+            if table == "articles":
+                _write_articles(conn, rows.get(table, ()), progress)
+            elif table not in ("article_blocks", "article_dictionaries"):  # written with the articles
+                conn.executemany(_insert(table), _stored(table, rows.get(table, ())))
+        _write_index(conn)
         service_search.write_index(conn)  # local help's index, derived from the rows just written
         digest = content_digest(conn)
         built_at = built_at or datetime.now(UTC).isoformat(timespec="seconds")
@@ -181,20 +183,47 @@ def write_bundle(
     return digest
 
 
-def _stored(table: str, rows: Iterable[dict[str, Any]], progress: Progress | None) -> Iterator[dict[str, Any]]:
-    """Yield rows as stored: every column present, packed columns compressed; report each article written.
+def _insert(table: str) -> str:
+    columns = TABLES[table]
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+
+
+def _stored(table: str, rows: Iterable[dict[str, Any]], columns: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
+    """Yield rows with every column present (TABLES' or those given).
 
     Values are stored as sqlite-utils stored them before rows were streamed:
     lists and dicts as JSON, dates in ISO form.
     """
-    columns, packed = TABLES[table], PACKED_COLUMNS.get(table, ())
+    names = tuple(columns) or tuple(TABLES[table])
     for row in rows:
-        stored = {name: _value(row.get(name)) for name in columns}
-        for name in packed:
-            stored[name] = pack_html(str(stored[name]))
-        yield stored
-        if progress and table == "articles":
-            progress(row)
+        yield {name: _value(row.get(name)) for name in names}
+
+
+def _write_articles(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], progress: Progress | None) -> None:
+    """Write article rows and their HTML's blocks, a block at a time; report each article written."""
+    for stored, block, dictionary in pack_articles(_stored("articles", rows, ARTICLE_COLUMNS)):
+        if dictionary:
+            conn.execute(_insert("article_dictionaries"), dictionary)
+        conn.executemany(_insert("articles"), stored)
+        conn.execute(_insert("article_blocks"), block)
+        if progress is not None:
+            for row in stored:
+                progress(row)
+
+
+def _write_index(conn: sqlite3.Connection) -> None:
+    """Fill the full-text tables from the rows just written (search_rows), then merge each into one segment."""
+    titles: list[tuple[int, str]] = []
+
+    def bodies() -> Iterator[tuple[int, str]]:
+        for rowid, title, body, scope in search_rows(conn):
+            titles.append((rowid, title))
+            yield rowid, f"{title}\n\n{body}\n\n{scope}"
+
+    conn.executemany("INSERT INTO search (rowid, body) VALUES (?, ?)", bodies())
+    conn.executemany("INSERT INTO search_titles (rowid, title) VALUES (?, ?)", titles)
+    for name in FTS_TABLES:
+        conn.execute(f"INSERT INTO {name} ({name}) VALUES ('optimize')")
 
 
 def _value(value: Any) -> Any:
@@ -210,4 +239,5 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         db.table(table).create(columns, pk=PRIMARY_KEYS[table])
     for name, (on_table, indexed, unique) in INDEXES.items():
         db.table(on_table).create_index(list(indexed), index_name=name, unique=unique)
-    db.execute(SEARCH_SQL)
+    for name in FTS_TABLES:
+        db.execute(fts_sql(name))

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from app.bundle import search as searching
+from app.bundle.blocks import BlockReader
 from app.bundle.schema import (
     APPLICATION_ID,
     CONTENT_META,
     SCHEMA_VERSION,
-    SEARCH_TABLE,
     content_digest,
+    fts_storage,
     schema_refusal,
-    unpack_html,
 )
 
 __all__ = ["APPLICATION_ID", "CONTENT_META", "SCHEMA_VERSION", "BundleError", "connect", "content_digest"]
@@ -162,7 +162,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     if not found:
         return None
     result = found[0]
-    result["html"] = unpack_html(result["html"])
+    result["html"] = BlockReader(conn).html(result.pop("block"), result.pop("start"), result.pop("size"))
     # The bundle keeps an article's HTML only; its plain text (the offline index, packs) comes from it.
     result["text"] = searching.html_text(result["html"])
     result["sensitive"] = bool(result.pop("marked"))
@@ -208,24 +208,39 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     if not terms:
         return {"terms": [], "total": 0, "results": []}
     match = searching.match_expression(terms, lang)
-    total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
-    if not total:
-        return {"terms": terms, "total": 0, "results": []}
+    if limit < 1:
+        total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
+        return {"terms": terms, "total": total, "results": []}
+    # Ranked as bm25 ranks when the index keeps no term frequencies (detail=none, schema.FTS_OPTIONS),
+    # where FTS5's own bm25() is 0 for every row: articles whose title holds more of the terms first,
+    # then shorter ones (every hit holds every term, so only its length tells). FTS5 keeps each row's
+    # length in its docsize table as a varint, which sorts by (length of the varint, its bytes).
+    titles = " UNION ALL ".join(["SELECT rowid AS id FROM search_titles WHERE search_titles MATCH ?"] * len(terms))
     rows = conn.execute(
-        """
-        WITH top AS MATERIALIZED (
-            SELECT rowid AS id, bm25(search, 4.0, 1.0, 0.0) AS score FROM search WHERE search MATCH :match
-            ORDER BY score, rowid LIMIT :limit
+        f"""
+        WITH titled AS MATERIALIZED (SELECT id, count(*) AS n FROM ({titles}) GROUP BY id),
+        top AS MATERIALIZED (
+            -- The count of every hit comes from the same pass over them as the ranking.
+            SELECT s.rowid AS id, coalesce(t.n, 0) AS n, d.sz AS sz, count(*) OVER () AS total
+            FROM search s JOIN search_docsize d ON d.id = s.rowid LEFT JOIN titled t ON t.id = s.rowid
+            WHERE search MATCH ?
+            ORDER BY n DESC, length(d.sz), d.sz, s.rowid LIMIT ?
         )
-        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.html, a.lang != :lang AS fallback
+        SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != ? AS fallback,
+               top.total
         FROM top JOIN articles a ON a.id = top.id
-        ORDER BY top.score, a.slug
+        ORDER BY top.n DESC, length(top.sz), top.sz, a.slug
         """,
-        {"lang": lang, "match": match, "limit": limit},
+        (*(searching.title_expression([term]) for term in terms), match, limit, lang),
     )
     results = _rows(rows)
-    for result in results:
-        result["snippet"] = searching.html_snippet(unpack_html(result.pop("html")), terms)
+    total = results[0]["total"] if results else 0
+    reader = BlockReader(conn)
+    # In block order, so results sharing a block inflate it once.
+    for result in sorted(results, key=lambda r: (r["block"], r["start"])):
+        html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
+        result["snippet"] = searching.html_snippet(html, terms)
+        del result["total"]
     return {"terms": terms, "total": total, "results": results}
 
 
@@ -241,6 +256,6 @@ def storage(path: str | Path) -> dict[str, int] | None:
         return None
     finally:
         conn.close()
-    index = sum(size for name, size in pages if name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+    index = sum(size for name, size in pages if fts_storage(name))
     total = Path(path).stat().st_size
     return {"content": total - index, "index": index, "total": total}

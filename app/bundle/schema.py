@@ -24,11 +24,10 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import brotli
-
+from app.bundle.blocks import BlockReader
 from app.refusal import Refusal, VerifyError, printable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
 
 # Every table and its columns, in the order they are written.
@@ -45,8 +44,11 @@ TABLES: dict[str, dict[str, type]] = {
         "topic": str,
         "title": str,
         "summary": str,
-        # Stored compressed (pack_html); its logical value, which the digest and sync see, is the HTML.
-        "html": bytes,
+        # Where the article's HTML lies in its block (app/bundle/blocks.py); its logical row, which the
+        # digest and sync see, has the HTML itself in their place (ARTICLE_COLUMNS).
+        "block": int,
+        "start": int,
+        "size": int,
         "updated": str,
         "review_by": str,
         "sources": str,
@@ -56,6 +58,10 @@ TABLES: dict[str, dict[str, type]] = {
         "review": str,
         "sensitive": int,
     },
+    # Articles' HTML, compressed a block of consecutive articles at a time, each block after its
+    # language's dictionary (app/bundle/blocks.py).
+    "article_blocks": {"id": int, "dictionary": int, "data": bytes},
+    "article_dictionaries": {"id": int, "data": bytes},
     "glossary": {
         "lang": str,
         "id": str,
@@ -134,6 +140,8 @@ PRIMARY_KEYS: dict[str, str | tuple[str, ...]] = {
     "topics": "slug",
     "topic_names": ("topic", "lang"),
     "articles": "id",
+    "article_blocks": "id",
+    "article_dictionaries": "id",
     "glossary": ("lang", "id"),
     "remit_source": "key",
     "remit_corridors": "corridor",
@@ -148,25 +156,50 @@ INDEXES = {
     "idx_articles_lang_slug": ("articles", ("lang", "slug"), True),
     "idx_articles_topic_lang": ("articles", ("topic", "lang"), False),
 }
-# The full-text index: a contentless FTS5 table over folded text (the index only, no copy of the
-# text; SQLite here predates contentless_delete, and a bundle is never changed in place). Its rows
-# are derived from the articles and glossary (build.search_rows), so they are not in the digest.
-# `scope` holds the language tokens a search filters on (search.scope_tokens).
-# detail=column, measured on the English third of the 10,000-article corpus (bench/bundle_scale.py,
-# load 8 on 2 cores): full 14.1 MB, "the" 31 ms to count + 122 ms to rank; column 5.7 MB, 1.2 + 24 ms;
-# prefix='2 3' on top: 9.1 MB, 0.3 + 4.4 ms. Column keeps title-over-body weighting and every query
-# we make (prefix terms, column filters); it drops positions (no phrase queries, which we never
-# make) and term frequency within a column from the ranking. No prefix index: +60 % of index for
-# common prefixes only.
+# The full-text index: contentless FTS5 tables over folded text (the index only, no copy of the
+# text; SQLite here predates contentless_delete, and a bundle is never changed in place). Their rows
+# are derived from the articles and glossary (build.search_rows), so they are not in the digest, and
+# a kiosk derives them from synced rows: a hub ships no index, the bundle file holds one.
+# `search` holds each article's title, summary, text and glossary synonyms, and the scope tokens a
+# search filters on (search.scope_tokens: a character no query term can hold keeps them unmatchable);
+# `search_titles` the titles again, so a title match ranks first (read.search).
+# detail=none: only which rows hold a term. Measured on the 500-article corpus (bench/bundle_scale.py):
+# detail=column 0.97 MB, none 0.42 MB, full 2.24 MB. The ranking loses nothing it had: detail=column
+# already kept no term frequency within a column, and the title weight it gave is the title table's.
+# Neither holds positions, so no phrase or NEAR queries, which we never make.
+FTS_OPTIONS = "content='', detail=none, tokenize='unicode61 remove_diacritics 2'"
+# Derived full-text tables, by name: their columns. Any room may add one; structure_problem checks
+# each is exactly `CREATE VIRTUAL TABLE name USING fts5(columns, FTS_OPTIONS)` with its shadow tables.
+FTS_TABLES: dict[str, tuple[str, ...]] = {"search": ("body",), "search_titles": ("title",)}
+# Options some of them add: the titles are only matched, never ranked by length (read.search), so
+# they keep no row lengths (columnsize=0: no docsize table; 0.09 MB at 10,000 articles).
+FTS_EXTRA_OPTIONS: dict[str, str] = {"search_titles": "columnsize=0"}
 SEARCH_TABLE = "search"
-SEARCH_COLUMNS = ("title", "body", "scope")
-SEARCH_SQL = (
-    "CREATE VIRTUAL TABLE search USING fts5(title, body, scope, content='', detail=column, "
-    "tokenize='unicode61 remove_diacritics 2')"
-)
-SEARCH_SHADOWS = ("search_data", "search_idx", "search_docsize", "search_config")
+# The shadow tables FTS5 keeps for a contentless table (less _docsize with columnsize=0).
+FTS_SHADOWS = ("_data", "_idx", "_docsize", "_config")
+
+
+def fts_sql(name: str) -> str:
+    """Return the statement that creates a derived full-text table."""
+    extra = f", {FTS_EXTRA_OPTIONS[name]}" if name in FTS_EXTRA_OPTIONS else ""
+    return f"CREATE VIRTUAL TABLE {name} USING fts5({', '.join(FTS_TABLES[name])}, {FTS_OPTIONS}{extra})"
+
+
+def fts_shadow_tables(name: str) -> list[str]:
+    """Return the shadow tables FTS5 keeps for a derived full-text table."""
+    sizes = "columnsize=0" not in FTS_EXTRA_OPTIONS.get(name, "")
+    return [name + shadow for shadow in FTS_SHADOWS if sizes or shadow != "_docsize"]
+
+
+def fts_storage(name: str) -> bool:
+    """Return whether a SQLite object name (a table or shadow table) belongs to a full-text index."""
+    return any(name == table or name.startswith(table + "_") for table in (*FTS_TABLES, "service_index"))
+
+
 # Local help's index (app/bundle/service_search.py): derived like `search`, from the places and services
-# rows, so neither the digest nor the hub objects carry its text. Contentless with the articles' options.
+# rows, so neither the digest nor the hub objects carry its text. Contentless, but detail=column, not
+# the articles' detail=none: its ranking weighs a name match over a text match with bm25(), which under
+# detail=none gives every row 0, and a place's few hundred services make its index small either way.
 # service_keys maps an index rowid to its row (places first, then services), since the services
 # table has no integer key of its own (and VACUUM may renumber an implicit rowid).
 SERVICE_INDEX_SQL = (
@@ -195,12 +228,14 @@ DIGEST_TABLES = {
     "emergency_numbers": "place, position",
     "services": "place, id",
 }
-# Columns stored compressed: the digest, sync and readers see the value unpack_html returns.
-PACKED_COLUMNS = {"articles": ("html",)}
-# brotli, one article a value: measured on the 500-article corpus (bench/bundle_scale.py), quality 5
-# is within 1 % of 9 at a tenth of its time; zlib 9 with a 32 KB corpus dictionary was 10 % smaller
-# than zlib alone but needs the dictionary stored and shipped beside the rows.
-BROTLI_QUALITY = 5
+# The columns of an article's logical row, as the digest and sync see it: its HTML where the stored
+# row says where that HTML lies (blocks.py).
+ARTICLE_COLUMNS = tuple(
+    name
+    for column in TABLES["articles"]
+    for name in (("html",) if column == "block" else (column,))
+    if name not in ("start", "size")
+)
 # Metadata that is content; build time, digest and the signer's details are not.
 CONTENT_META = ("schema_version", "source_language")
 # Metadata a signed bundle carries about its signing, checked against the signature.
@@ -209,26 +244,19 @@ SEAL_META = ("bundle_version", "expires", "key_id", "publisher")
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", bytes: "BLOB"}
 
 
-def pack_html(html: str) -> bytes:
-    """Return an article's HTML as the bundle stores it (brotli)."""
-    return brotli.compress(html.encode("utf-8"), mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
-
-
-def unpack_html(stored: bytes) -> str:
-    """Return the HTML pack_html stored."""
-    return brotli.decompress(stored).decode("utf-8")
-
-
 def logical_rows(conn: sqlite3.Connection, table: str, order: str, where: str = "") -> Iterator[dict[str, Any]]:
-    """Yield a table's rows, columns in order, packed columns unpacked: the rows that are signed and synced."""
+    """Yield a table's rows, columns in order, articles with their HTML: the rows that are signed and synced."""
     cursor = conn.execute(f"SELECT * FROM {table} {where} ORDER BY {order}")
     names = [column[0] for column in cursor.description]
-    packed = PACKED_COLUMNS.get(table, ())
+    if table != "articles":
+        for values in cursor:
+            yield dict(zip(names, values, strict=True))
+        return
+    reader = BlockReader(conn)
     for values in cursor:
         row = dict(zip(names, values, strict=True))
-        for name in packed:
-            row[name] = unpack_html(row[name])
-        yield row
+        row["html"] = reader.html(row["block"], row["start"], row["size"])
+        yield {name: row[name] for name in ARTICLE_COLUMNS}
 
 
 def seal_meta(version: int, expires: date, key_id: str, publisher: str) -> dict[str, str]:
@@ -288,7 +316,12 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
     for name, kind in sorted(kinds.items()):
         if kind in ("view", "trigger"):
             return f"it contains a {kind} ({printable(name)})"
-    expected_tables = {*TABLES, SEARCH_TABLE, *SEARCH_SHADOWS, *DERIVED_SQL}
+    expected_tables = {
+        *TABLES,
+        *DERIVED_SQL,
+        *FTS_TABLES,
+        *(shadow for name in FTS_TABLES for shadow in fts_shadow_tables(name)),
+    }
     tables = {name for name, kind in kinds.items() if kind == "table"}
     if tables != expected_tables:
         extra, missing = sorted(tables - expected_tables), sorted(expected_tables - tables)
@@ -305,11 +338,12 @@ def structure_problem(conn: sqlite3.Connection) -> str | None:
         flags = [row for row in conn.execute(f"PRAGMA index_list({on_table})") if row[1] == name]
         if tuple(row[2] for row in info) != indexed or not flags or bool(flags[0][2]) != unique:
             return f"index {name} is not the one Waypost makes"
-    search = [row[1] for row in conn.execute(f"PRAGMA table_xinfo({SEARCH_TABLE})") if not row[6]]
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (SEARCH_TABLE,)).fetchone()[0] or ""
-    # The index's options (contentless, detail, tokenizer) are in its SQL, which is ours verbatim.
-    if tuple(search) != SEARCH_COLUMNS or sql != SEARCH_SQL:
-        return "the search index is not the one Waypost makes"
+    for name, fts_columns in FTS_TABLES.items():
+        found = [row[1] for row in conn.execute(f"PRAGMA table_xinfo({name})") if not row[6]]
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0] or ""
+        # The index's options (contentless, detail, tokenizer) are in its SQL, which is ours verbatim.
+        if tuple(found) != fts_columns or sql != fts_sql(name):
+            return f"the search index {name} is not the one Waypost makes"
     return _derived_problem(conn)
 
 

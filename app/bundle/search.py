@@ -68,14 +68,19 @@ def query_terms(query: str) -> list[str]:
 
 
 def match_expression(terms: list[str], lang: str | None = None) -> str:
-    """Return an FTS5 MATCH expression that finds every term as a word prefix in a title or body.
+    """Return an FTS5 MATCH expression that finds every term as a word prefix in an article's index row.
 
     With lang, only the articles a search in lang shows match (scope_expression).
     """
     # Terms hold only word characters, so quoting them is enough to keep
     # FTS5 operators ("NEAR", "*", "-", brackets) out of the expression.
-    words = "{title body} : (" + " ".join(f'"{term}"*' for term in terms) + ")"
+    words = "(" + " ".join(f'"{term}"*' for term in terms) + ")"
     return words if lang is None else f"{words} AND {scope_expression(lang)}"
+
+
+def title_expression(terms: list[str]) -> str:
+    """Return the FTS5 MATCH expression for the titles holding any of the terms (their rank counts more)."""
+    return " OR ".join(f'"{term}"*' for term in terms)
 
 
 def snippet(text: str, terms: list[str], words: int = 28) -> Markup:
@@ -91,15 +96,30 @@ def snippet(text: str, terms: list[str], words: int = 28) -> Markup:
 
 
 def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int = 4096) -> Markup:
-    """Return snippet(html_text(html_source), terms), reading only the HTML's head when the excerpt is in it."""
-    cut = _BLOCK_END.search(html_source, head)
-    if cut is not None:
-        tokens = html_text(html_source[: cut.end()]).split()
-        pattern = _pattern(terms)
-        first = _first_hit(tokens, pattern)
-        if first is not None and max(0, first - words // 3) + words <= len(tokens):
-            return _excerpt(tokens, first, pattern, words, more=True)
-    return snippet(html_text(html_source), terms, words)
+    """Return snippet(html_text(html_source), terms), reading the HTML only as far as the excerpt needs.
+
+    The HTML is read a run of whole blocks at a time (each run twice the last),
+    and each run's words are folded once: a match deep in a long article
+    costs one pass over its text, and one near the top costs only the top.
+    """
+    pattern = _pattern(terms)
+    tokens: list[str] = []
+    first: int | None = None
+    start, size = 0, head
+    while start < len(html_source):
+        cut = _BLOCK_END.search(html_source, start + size)
+        end = cut.end() if cut is not None else len(html_source)
+        # Cut at a block's end, so the runs' words are the words of the whole text (html_text).
+        run = html_text(html_source[start:end]).split()
+        if first is None:
+            found = _first_hit(run, pattern)
+            first = None if found is None else len(tokens) + found
+        tokens += run
+        start, size = end, size * 2
+        if first is not None and max(0, first - words // 3) + words < len(tokens):
+            break
+    # Stopped early only with words beyond the excerpt, so its closing "…" is as for the whole text.
+    return _excerpt(tokens, first, pattern, words, more=False)
 
 
 def _excerpt(tokens: list[str], first: int | None, pattern: re.Pattern[str], words: int, more: bool) -> Markup:
@@ -172,21 +192,32 @@ def html_text(html_source: str) -> str:
     return "\n\n".join(block if block[-1] in _SENTENCE_END else block + "." for block in blocks)
 
 
+# Starts every scope token: a private-use character, which FTS5's tokenizer keeps in a word but no
+# query term (word characters only) and no indexed text (index_text) ever holds, so no reader's
+# query matches a scope token, not even as a prefix.
+SCOPE_MARK = "\ue000"
+
+
+def index_text(folded: str) -> str:
+    """Return folded text as the index holds it: without the scope mark, which only scope tokens carry."""
+    return folded.replace(SCOPE_MARK, " ")
+
+
 def scope_tokens(lang: str, untranslated_in: list[str]) -> str:
-    """Return an article's scope column: its language, and the languages it stands in for untranslated.
+    """Return an article's scope tokens: its language, and the languages it stands in for untranslated.
 
     A search in a language finds that language's articles and the source
-    articles it lacks a translation of; the index answers both with one
-    column filter (scope_expression), so no hit is looked up to be dropped.
+    articles it lacks a translation of; the index answers both with these
+    tokens (scope_expression), so no hit is looked up to be dropped.
     """
     return " ".join([_scope("x", lang), *(_scope("y", code) for code in untranslated_in)])
 
 
 def scope_expression(lang: str) -> str:
     """Return the FTS5 filter for the articles a search in lang shows (see scope_tokens)."""
-    return f'scope : ("{_scope("x", lang)}" OR "{_scope("y", lang)}")'
+    return f'("{_scope("x", lang)}" OR "{_scope("y", lang)}")'
 
 
 def _scope(kind: str, lang: str) -> str:
     # Hex keeps any language code (pt-BR, zh-Hans) one token of word characters.
-    return kind + lang.encode("utf-8").hex()
+    return SCOPE_MARK + kind + lang.encode("utf-8").hex()

@@ -1,6 +1,6 @@
 """Search local help: an FTS5 index over the folded names and texts of places and services, in every language.
 
-The index is derived, like the articles' (`schema.SEARCH_SQL`, `build.search_rows`):
+The index is derived, like the articles' (`schema.FTS_TABLES`, `build.search_rows`):
 `write_index` fills it from the places and services rows inside `write_bundle`,
 on the publisher's machine and on a kiosk that assembles synced rows alike, so
 neither the content digest nor the hub objects carry a second copy of the text.

@@ -52,4 +52,10 @@ def measure(text: str) -> Readability:
 def _syllables(word: str) -> int:
     if word[0].isdigit():
         return 1
-    return len(_dictionary().positions(word.lower())) + 1
+    return _counted(word.lower())
+
+
+@lru_cache(maxsize=65536)
+def _counted(word: str) -> int:
+    # Words repeat: counted once each, as hyphenating is most of a readability check.
+    return len(_dictionary().positions(word)) + 1

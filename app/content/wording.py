@@ -54,6 +54,8 @@ def term_forms(term: str) -> list[str]:
 
 def glossary_links(body: str):
     """Yield (line, link text, glossary id) for every `[text](glossary:ID)` link in a Markdown body."""
+    if "glossary" not in body and "&" not in body:
+        return  # no such link (even one spelled with character references) without these: skip parsing
     for token in _md.parse(body):
         if token.type != "inline" or not token.map:
             continue

@@ -10,6 +10,8 @@ Lines = dict[tuple, int]
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# libyaml's parser where PyYAML was built with it (it is in the wheels): the same nodes and marks, faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlError(ValueError):
@@ -27,7 +29,7 @@ def load(text: str, first_line: int = 1) -> tuple[Any, Lines]:
     keys are an error instead of silently keeping the last one.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)

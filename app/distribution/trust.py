@@ -22,7 +22,7 @@ from typing import Any
 
 from app import fsutil
 from app.bundle import read as bundle
-from app.bundle.schema import content_digest, schema_refusal, structure_problem
+from app.bundle.schema import FTS_TABLES, content_digest, schema_refusal, structure_problem
 from app.distribution import envelope
 from app.distribution.root import Root
 from app.refusal import Refusal, VerifyError, printable
@@ -212,7 +212,8 @@ def _check_search_index(conn: sqlite3.Connection) -> None:
     copy = sqlite3.connect(":memory:")
     try:
         conn.backup(copy)
-        copy.execute("INSERT INTO search (search, rank) VALUES ('integrity-check', 1)")
+        for table in FTS_TABLES:
+            copy.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
         copy.execute("INSERT INTO service_index (service_index, rank) VALUES ('integrity-check', 1)")
     finally:
         copy.close()
