@@ -126,8 +126,10 @@ def test_waitress_queue_warnings_are_said_once_a_minute():
     assert once.filter(records[0])
 
 
+# marshmallow too: about 90 ms to import, so the JSON schemas (app/web/schemas.py) load with the first JSON answer.
 NOT_FOR_SERVING = ("app.content", "app.distribution", "app.bundle.build", "nacl", "markdown_it", "nh3", "pyphen",
-                   "sqlite_utils", "yaml", "babel.messages.frontend", "babel.messages.extract")  # fmt: skip
+                   "sqlite_utils", "yaml", "babel.messages.frontend", "babel.messages.extract", "marshmallow",
+                   "app.web.schemas")  # fmt: skip
 
 
 def test_the_server_starts_without_the_authoring_or_distribution_code():

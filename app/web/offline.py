@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, url_for
 from flask_babel import gettext, ngettext
-from marshmallow import Schema, fields
 
 from app.bundle import read as bundle
 from app.bundle import search as searching
@@ -30,55 +29,6 @@ SHELL_ASSETS = ("waypost.css", "register.js", "offline.js", "icon-192.png", "ico
 THEME_COLOUR = "#0b5d3b"
 ICONS = (("icon-192.png", "192x192", "any"), ("icon-512.png", "512x512", "any"),
          ("icon-maskable-512.png", "512x512", "maskable"))  # fmt: skip
-
-
-class IconSchema(Schema):
-    src = fields.String()
-    sizes = fields.String()
-    type = fields.String()
-    purpose = fields.String()
-
-
-class WebManifestSchema(Schema):
-    """The web app manifest (manifest.webmanifest); the hub's signed manifest is another thing."""
-
-    name = fields.String()
-    short_name = fields.String()
-    description = fields.String()
-    lang = fields.String()
-    dir = fields.String()
-    start_url = fields.String()
-    scope = fields.String()
-    display = fields.String()
-    background_color = fields.String()
-    theme_color = fields.String()
-    icons = fields.List(fields.Nested(IconSchema))
-
-
-class IndexEntrySchema(Schema):
-    url = fields.String()
-    lang = fields.String()
-    dir = fields.String()
-    title = fields.String()
-    summary = fields.String()
-    text = fields.String()
-    # The glossary's other words for the terms the article uses, as the server's index has them.
-    synonyms = fields.String()
-    # A saved place's services (web/local_search.py): kind "service", and the sample place's notice.
-    kind = fields.String()
-    note = fields.String()
-
-
-class SaveListSchema(Schema):
-    version = fields.String()
-    lang = fields.String()
-    dir = fields.String()
-    topic = fields.String()
-    name = fields.String()
-    url = fields.String()
-    label = fields.String()
-    pages = fields.List(fields.String())
-    index = fields.List(fields.Nested(IndexEntrySchema))
 
 
 localise(bp)
@@ -118,6 +68,8 @@ def worker() -> Response:
 @bp.get("/<lang>/manifest.webmanifest")
 def manifest() -> Response:
     """Serve the web app manifest in the reader's language."""
+    from app.web import schemas  # marshmallow loads with the first JSON answer
+
     lang = language(g.lang)
     data = {
         "name": gettext("Waypost: guidance for people on the move"),
@@ -135,7 +87,7 @@ def manifest() -> Response:
         "icons": [{"src": asset_url(name), "sizes": sizes, "type": "image/png", "purpose": purpose}
                   for name, sizes, purpose in ICONS],
     }  # fmt: skip
-    body = json.dumps(WebManifestSchema().dump(data), ensure_ascii=False)
+    body = json.dumps(schemas.WebManifestSchema().dump(data), ensure_ascii=False)
     return Response(body, mimetype="application/manifest+json")
 
 
@@ -199,6 +151,8 @@ def glossary_pack() -> Response:
 
 
 def _save_list(topic: str) -> dict[str, Any]:
+    from app.web import schemas  # marshmallow loads with the first JSON answer
+
     db, source = store.get_db(), store.source_language()
     found = _topic(topic)
     articles = packs.topic_articles(db, g.lang, source, topic)
@@ -215,7 +169,7 @@ def _save_list(topic: str) -> dict[str, Any]:
     if topic == "money" and has_prices():
         pages.append(url_for("remittances.index"))  # the corridor the reader opens is kept by sw.js
     lang = language(g.lang)
-    return SaveListSchema().dump(
+    return schemas.SaveListSchema().dump(
         {
             "version": worker_version(), "lang": lang["code"], "dir": lang["dir"], "topic": topic,
             "name": found["name"], "url": pages[0], "pages": pages, "index": index,
