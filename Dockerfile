@@ -15,8 +15,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /srv/waypost
 # The locked versions first (this layer is cached until the lock changes),
 # then Waypost itself without resolving anything again.
-COPY requirements/runtime.txt requirements/runtime.txt
-RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
+COPY requirements/runtime.txt requirements/build.txt requirements/
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt -r requirements/build.txt
 # The wheel carries the demo content, the catalogs, the service worker and
 # the kiosk's deploy files (app/_data/), so they are copied before it is built.
 COPY pyproject.toml README.md ./
@@ -25,7 +25,7 @@ COPY content ./content
 COPY translations ./translations
 COPY service_worker ./service_worker
 COPY deploy ./deploy
-RUN pip install --no-cache-dir --no-deps .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 RUN useradd --system --uid 10001 --home-dir /data waypost \
     && mkdir -p /data && chown waypost /data

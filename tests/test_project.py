@@ -51,6 +51,19 @@ def test_the_runtime_lock_holds_nothing_only_the_tests_need():
     assert {name: test[name] for name in runtime} == runtime
 
 
+def test_the_build_backend_is_the_locked_one():
+    # An unpinned build requirement lets a fresh machine build with whatever setuptools is newest that day.
+    locked = pins(ROOT / "requirements/build.txt")
+    assert list(locked) == ["setuptools"]
+    assert PYPROJECT["build-system"]["requires"] == [f"setuptools=={locked['setuptools']}"]
+    text = (ROOT / "requirements/build.txt").read_text(encoding="utf-8")
+    assert "--hash=sha256:" in text
+    # Every install of Waypost builds it with that setuptools, not one fetched into a build environment.
+    for name in ("scripts/test", "README.md", "Dockerfile"):
+        install = (ROOT / name).read_text(encoding="utf-8")
+        assert "requirements/build.txt" in install and "--no-build-isolation" in install, name
+
+
 def test_the_version_is_written_once():
     assert PYPROJECT["project"]["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "app.__version__"}
