@@ -24,6 +24,22 @@ LAUNCH: dict[str, Any] = {
 }  # fmt: skip
 
 
+# Every wait in a browser test waits for a condition; this only caps how long a broken one hangs,
+# and is generous so a loaded 2-core machine is slow, not failing.
+PHONE_TIMEOUT_MS = 90_000
+
+
+@contextlib.contextmanager
+def phone(browser: Any, **options: Any) -> Iterator[tuple[Any, Any]]:
+    """Open a fresh browser profile on a 360x640 phone screen (options go to new_context); yield (context, page)."""
+    context = browser.new_context(**{"viewport": {"width": 360, "height": 640}, **options})
+    context.set_default_timeout(PHONE_TIMEOUT_MS)
+    try:
+        yield context, context.new_page()
+    finally:
+        context.close()
+
+
 def require_chromium() -> None:
     """Skip the calling test or module without Chromium; in CI, fail instead."""
     if not Path(CHROMIUM).exists():

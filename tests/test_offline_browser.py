@@ -6,7 +6,6 @@ worker runs because 127.0.0.1 counts as a secure origin.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -20,14 +19,12 @@ from app.web import create_app
 
 from .helpers import write_content
 from .live import ARTIFACTS, LAUNCH, require_chromium
+from .live import phone as phone_profile
 from .live import serving as serving_app
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
-# Every wait below waits for a condition; this only caps how long a broken one
-# hangs, and is generous so a loaded 2-core machine is slow, not failing.
-TIMEOUT_MS = 90_000
 
 
 def serving(bundle: Path):
@@ -69,16 +66,9 @@ def browser(playwright):
     browser.close()
 
 
-@contextlib.contextmanager
 def phone(browser, **options):
-    """Open a fresh browser profile with a small phone screen; service workers allowed."""
-    options = {"viewport": {"width": 360, "height": 640}, "service_workers": "allow", **options}
-    context = browser.new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context, context.new_page()
-    finally:
-        context.close()
+    """A phone profile with service workers allowed."""
+    return phone_profile(browser, **{"service_workers": "allow", **options})
 
 
 def wait_for_worker(page) -> None:

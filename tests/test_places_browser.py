@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,11 @@ from app.content.load import load_content
 from app.web import create_app
 
 from .helpers import shown, write_content, write_place
-from .live import LAUNCH, require_chromium, serving
+from .live import LAUNCH, phone, require_chromium, serving
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
-TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +36,6 @@ def browser(site):
         launched = p.chromium.launch(**LAUNCH)
         yield launched
         launched.close()
-
-
-@contextlib.contextmanager
-def phone(browser, **options):
-    context = browser.new_context(viewport={"width": 360, "height": 640}, **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context, context.new_page()
-    finally:
-        context.close()
 
 
 def test_the_place_pack_reads_with_javascript_off_and_asks_for_nothing(browser, site, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date
 
 import pytest
@@ -12,13 +11,12 @@ from app.content.load import load_content
 from app.web import create_app
 
 from .helpers import PLACE_YAML, write_content, write_place
-from .live import LAUNCH, require_chromium, serving
+from .live import LAUNCH, phone, require_chromium, serving
 from .test_places_contact import NEAR
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
-TIMEOUT_MS = 90_000
 EAST = {"latitude": 52.5001, "longitude": 13.5990}  # next to loc-east, 27 km from loc-west
 BY_CATEGORY_THEN_NAME = ["Anchor legal help", "Nowhere legal help", "Zebra legal help", "bread corner", "Food for all"]
 NEAREST_FIRST = ["Zebra legal help", "Anchor legal help", "Nowhere legal help", "bread corner", "Food for all"]
@@ -48,16 +46,6 @@ def browser(playwright):
     launched = playwright.chromium.launch(**LAUNCH)
     yield launched
     launched.close()
-
-
-@contextlib.contextmanager
-def phone(browser, **options):
-    context = browser.new_context(viewport={"width": 360, "height": 640}, **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context, context.new_page()
-    finally:
-        context.close()
 
 
 def names(page) -> list[str]:

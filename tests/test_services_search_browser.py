@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from app.bundle.build import build_bundle
@@ -12,11 +10,11 @@ from app.web import create_app
 
 from .helpers import PLACE_YAML, shown, write_content, write_place
 from .live import LAUNCH, require_chromium, serving
+from .live import phone as phone_profile
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
-TIMEOUT_MS = 90_000
 ARABIC_NAME = "عيادة قانونية مجانية"
 
 
@@ -44,14 +42,9 @@ def browser(site):
         launched.close()
 
 
-@contextlib.contextmanager
 def phone(browser, **options):
-    context = browser.new_context(viewport={"width": 360, "height": 640}, service_workers="allow", **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context, context.new_page()
-    finally:
-        context.close()
+    """A phone profile with service workers allowed."""
+    return phone_profile(browser, **{"service_workers": "allow", **options})
 
 
 def test_the_search_page_shows_local_help_with_javascript_off(browser, site):
