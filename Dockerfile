@@ -15,7 +15,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /srv/waypost
 # The locked versions first (this layer is cached until the lock changes),
 # then Waypost itself without resolving anything again.
-COPY requirements/runtime.txt requirements/build.txt requirements/
+COPY requirements/runtime.txt requirements/runtime.txt
+COPY requirements/build.txt requirements/build.txt
 RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt -r requirements/build.txt
 # The wheel carries the demo content, the catalogs, the service worker and
 # the kiosk's deploy files (app/_data/), so they are copied before it is built.
