@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import brotli
+
+from app import parallel
 
 BLOCK_BYTES = 96 * 1024
 # A language's dictionary: the first DICTIONARY_BYTES of its articles' HTML. Every block of the language
@@ -61,9 +64,13 @@ def compress_block(raw: bytes, dictionary: bytes) -> bytes:
 
 
 Packed = tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any] | None]
+# Fewer blocks than this compress here: starting worker processes would cost more than they save.
+PARALLEL_LEAST = 16
 
 
-def pack_articles(rows: Iterable[dict[str, Any]], block_bytes: int | None = None) -> Iterator[Packed]:
+def pack_articles(
+    rows: Iterable[dict[str, Any]], block_bytes: int | None = None, processes: int | None = None
+) -> Iterator[Packed]:
     """Yield (article rows as stored, their block row, a new dictionary row or None) a block at a time.
 
     Rows come in the order they are stored (row id). Each stored row is the
@@ -71,9 +78,37 @@ def pack_articles(rows: Iterable[dict[str, Any]], block_bytes: int | None = None
     UTF-8). A run of articles of one language shares one dictionary (its
     first DICTIONARY_BYTES of HTML), so its blocks wait until that is known;
     a block closes before an article that would take it past block_bytes.
+    Blocks compress in worker processes where there are many (app/parallel.py).
     """
-    block_bytes = block_bytes or BLOCK_BYTES
-    blocks = itertools.count(1)
+    # The rows and dictionary row of each block, in order, while its bytes are compressed.
+    held: deque[tuple[list[dict[str, Any]], int, dict[str, Any] | None]] = deque()
+
+    def jobs() -> Iterator[tuple[bytes, bytes]]:
+        for rows_of_block, raw, dictionary, number, entry in _blocks(rows, block_bytes or BLOCK_BYTES):
+            held.append((rows_of_block, number, entry))
+            yield raw, dictionary
+
+    compressed = parallel.ordered_map(_compress, _none, (), jobs(), least=PARALLEL_LEAST, processes=processes)
+    for block, data in enumerate(compressed, start=1):
+        stored, number, entry = held.popleft()
+        for row in stored:
+            row["block"] = block
+        yield stored, {"id": block, "dictionary": number, "data": data}, entry
+
+
+def _none() -> None:
+    return None
+
+
+def _compress(_state: None, job: tuple[bytes, bytes]) -> bytes:
+    return compress_block(*job)
+
+
+Block = tuple[list[dict[str, Any]], bytes, bytes, int, dict[str, Any] | None]
+
+
+def _blocks(rows: Iterable[dict[str, Any]], block_bytes: int) -> Iterator[Block]:
+    """Yield (stored rows, their HTML, its dictionary, the dictionary's number, a new dictionary row or None)."""
     for number, (_lang, run) in enumerate(itertools.groupby(rows, key=lambda row: row["lang"]), start=1):
         waiting: list[tuple[list[dict[str, Any]], bytes]] = []
         dictionary: bytes | None = None
@@ -84,13 +119,13 @@ def pack_articles(rows: Iterable[dict[str, Any]], block_bytes: int | None = None
                 if len(dictionary) < DICTIONARY_BYTES:
                     dictionary = None
                     continue
-                yield from _compressed(waiting, dictionary, number, blocks, new=True)
+                yield from _with_dictionary(waiting, dictionary, number, new=True)
             else:
-                yield from _compressed(waiting, dictionary, number, blocks, new=False)
+                yield from _with_dictionary(waiting, dictionary, number, new=False)
             waiting = []
         if waiting:  # a run shorter than a dictionary: its dictionary is all of it
             dictionary = b"".join(raw for _held, raw in waiting)
-            yield from _compressed(waiting, dictionary, number, blocks, new=True)
+            yield from _with_dictionary(waiting, dictionary, number, new=True)
 
 
 def _cut(rows: Iterable[dict[str, Any]], block_bytes: int) -> Iterator[tuple[list[dict[str, Any]], bytes]]:
@@ -110,16 +145,12 @@ def _cut(rows: Iterable[dict[str, Any]], block_bytes: int) -> Iterator[tuple[lis
         yield held, b"".join(parts)
 
 
-def _compressed(
-    waiting: list[tuple[list[dict[str, Any]], bytes]], dictionary: bytes, number: int, blocks: Iterator[int], new: bool
-) -> Iterator[Packed]:
+def _with_dictionary(
+    waiting: list[tuple[list[dict[str, Any]], bytes]], dictionary: bytes, number: int, new: bool
+) -> Iterator[Block]:
     head = compress_dictionary(dictionary) if new else b""
     for held, raw in waiting:
-        block = next(blocks)
-        for row in held:
-            row["block"] = block
-        entry = {"id": number, "data": head} if new else None
-        yield held, {"id": block, "dictionary": number, "data": compress_block(raw, dictionary)}, entry
+        yield held, raw, dictionary, number, ({"id": number, "data": head} if new else None)
         new = False
 
 

@@ -222,9 +222,11 @@ def _read_article(content: Content, lang: str, path: Path) -> Article | None:
         loaded.pop("review", None)
     fields = {**_UNLOADED, "slug": path.stem, **{k: v for k, v in loaded.items() if k in _ARTICLE_FIELDS}}
     body_line = text[: end + 5].count("\n") + 1
-    return Article(
-        path=path, lang=lang, body=text[end + 5 :], body_line=body_line, lines=lines, invalid=invalid, **fields
+    article = Article(
+        path=path, lang=lang, body_line=body_line, lines=lines, invalid=invalid, texts=content.texts, **fields
     )
+    article.body = text[end + 5 :]
+    return article
 
 
 _ARTICLE_FIELDS = set(schemas.ArticleSchema().fields)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,6 +53,56 @@ def _overlaps(a: tuple, b: tuple) -> bool:
     return a[:n] == b[:n]
 
 
+class Texts:
+    """Article texts (Markdown body, HTML, plain text) kept in an unnamed temporary file, not in memory.
+
+    A content set of 10,000 articles holds about 300 MB of them, which a build
+    needs one article at a time; holding only where each lies keeps a build's
+    memory to its metadata. The file is created on first use (in TMPDIR) and
+    is gone when the store is.
+    """
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._end = 0
+
+    def put(self, text: str) -> tuple[int, int]:
+        """Store a text; return where it lies (offset, length in bytes)."""
+        if self._fd is None:
+            file = tempfile.TemporaryFile(prefix="waypost-texts-", buffering=0)
+            self._fd = file.fileno()
+            weakref.finalize(self, file.close)
+        data = memoryview(text.encode("utf-8"))
+        at = (self._end, len(data))
+        while data:
+            written = os.pwrite(self._fd, data, self._end)
+            self._end += written
+            data = data[written:]
+        return at
+
+    def get(self, at: tuple[int, int]) -> str:
+        """Return the text stored at (offset, length)."""
+        offset, length = at
+        if not length or self._fd is None:
+            return ""
+        return os.pread(self._fd, length, offset).decode("utf-8")
+
+
+class _Stored:
+    """An article's text, read from its Texts store when used: `article.html = ...` stores it there."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, article: Article | None, owner: type | None = None) -> str:
+        if article is None or self.name not in article.stored:
+            return ""
+        return article.texts.get(article.stored[self.name])
+
+    def __set__(self, article: Article, text: str) -> None:
+        article.stored[self.name] = article.texts.put(text)
+
+
 @dataclass
 class Article:
     path: Path
@@ -61,7 +114,6 @@ class Article:
     updated: date
     review_by: date
     sources: list[dict[str, str]]
-    body: str
     body_line: int
     lines: yamlfile.Lines
     translation_of: str | None = None
@@ -69,12 +121,18 @@ class Article:
     # {status, by (a role), date}: written only by the person who reviewed it.
     review: dict[str, Any] | None = None
     sensitive: bool = False
-    html: str = ""
-    text: str = ""
     # Key paths of the front matter that failed validation (() for all of it).
     # An article with any is kept in `Content.partial`, so every other check
     # still runs on what did load; the problems were reported already.
     invalid: frozenset[tuple] = frozenset()
+    # Where the texts below lie in `texts` (the content set's store; one of its own by default).
+    texts: Texts = field(default_factory=Texts, repr=False, compare=False)
+    stored: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
+
+    # The Markdown body, and the sanitised HTML and plain text rendered from it ("" until rendered).
+    body = _Stored()
+    html = _Stored()
+    text = _Stored()
 
     def valid(self, *key: Any) -> bool:
         """Return whether the front matter at a key path (and everything in or above it) loaded."""
@@ -117,6 +175,8 @@ class Content:
     """
 
     root: Path
+    # The articles' bodies, HTML and text (see Texts).
+    texts: Texts = field(default_factory=Texts, repr=False, compare=False)
     languages: list[Language] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)

@@ -10,6 +10,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from app import parallel
 from app.content.model import Article, Content
 
 ALLOWED_TAGS = {
@@ -89,32 +90,51 @@ def _rewrite_link(
         problems.append((line, f"unknown link '{href}': use article:SLUG, glossary:ID or an https:// address"))
 
 
-def render_articles(content: Content) -> None:
+def render_articles(content: Content, processes: int | None = None) -> None:
     """Render every article's body into its html and text, reporting bad links and raw HTML at their lines.
 
     Links resolve against the source language's articles and glossary; a link
     to one that exists but failed to load is not reported a second time.
+    Articles render in worker processes where there are many (app/parallel.py).
     """
     source = content.source_language
-    originals = {a.slug: a for a in content.articles if a.lang == source}
+    originals = {a.slug: a.topic for a in content.articles if a.lang == source}
     term_ids = {t.id for t in content.terms if t.lang == source}
+    articles: list[Article] = [*content.articles, *content.partial]
+    links = (originals, content.unloaded, term_ids, content.unloaded_terms)
+    bodies = (a.body for a in articles)
+    rendered = parallel.ordered_map(_render_body, _resolvers, links, bodies, least=PARALLEL_LEAST, processes=processes)
+    for a, (html, text, problems) in zip(articles, rendered, strict=True):
+        a.html, a.text = html, text
+        for line, message in problems:
+            content.add(a.path, a.body_line + line - 1, message)
+
+
+# Fewer articles than this render here: starting worker processes would cost more than they save.
+PARALLEL_LEAST = 200
+
+
+def _resolvers(
+    originals: dict[str, str], unloaded: set[str], term_ids: set[str], unloaded_terms: set[str]
+) -> tuple[Resolver, Resolver]:
+    """Return the link resolvers of a content set, from its source articles' topics and glossary ids."""
 
     def article_url(slug: str) -> str | None:
         if slug in originals:
-            return f"../{originals[slug].topic}/{slug}"
-        return "#" if slug in content.unloaded else None
+            return f"../{originals[slug]}/{slug}"
+        return "#" if slug in unloaded else None
 
     def glossary_url(term: str) -> str | None:
         if term in term_ids:
             return f"../glossary#{term}"
-        return "#" if term in content.unloaded_terms else None
+        return "#" if term in unloaded_terms else None
 
-    articles: list[Article] = [*content.articles, *content.partial]
-    for a in articles:
-        rendered = render(a.body, article_url, glossary_url)
-        a.html, a.text = rendered.html, rendered.text
-        for line, message in rendered.problems:
-            content.add(a.path, a.body_line + line - 1, message)
+    return article_url, glossary_url
+
+
+def _render_body(resolvers: tuple[Resolver, Resolver], body: str) -> tuple[str, str, list[tuple[int, str]]]:
+    rendered = render(body, *resolvers)
+    return rendered.html, rendered.text, rendered.problems
 
 
 _SENTENCE_END = ".!?:;…؟۔。"

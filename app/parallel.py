@@ -1,0 +1,89 @@
+"""Run one pure function over many items in worker processes, the results in order.
+
+A build renders thousands of articles and compresses hundreds of blocks, each
+a pure function of its input: on a machine with two cores, two processes do
+it in about half the time, and because every result is the function's of its
+item, taken in the items' order, the output is the same byte for byte
+whatever the number of processes. At most WINDOW items per worker are in
+flight, so memory stays bounded however many there are.
+
+Workers are forked: spawning would import the caller's main module again in
+each worker, which an unguarded script cannot survive (the pool starts
+workers that die, forever). A fork copies only the calling thread, so a
+process with other threads runs everything itself instead; the workers never
+touch what the parent has open (a bundle being written), and leave with
+os._exit, closing nothing of it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+WINDOW = 8
+# A worker's state, made once in it by `make` (see ordered_map).
+_job: tuple[Callable[[Any, Any], Any], Any] | None = None
+
+
+def cores() -> int:
+    """Return how many processes a build uses: the cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def ordered_map(
+    func: Callable[[Any, Item], Result],
+    make: Callable[..., Any],
+    args: tuple,
+    items: Iterable[Item],
+    *,
+    least: int,
+    processes: int | None = None,
+) -> Iterator[Result]:
+    """Yield func(state, item) for each item in order, where state is make(*args), made once per process.
+
+    With fewer than `least` items (starting processes would cost more than
+    they save), one core, or other threads running, everything runs here. `func` and `make` must be
+    module-level functions, and `args` and the items picklable.
+    """
+    processes = cores() if processes is None else processes
+    items = iter(items)
+    first = list(itertools.islice(items, least))
+    if processes < 2 or len(first) < least or not _can_fork():
+        state = make(*args)
+        yield from (func(state, item) for item in itertools.chain(first, items))
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, _start, (func, make, args)) as pool:
+        pending: deque[Any] = deque()
+        for item in itertools.chain(first, items):
+            pending.append(pool.apply_async(_run, (item,)))
+            if len(pending) >= WINDOW * processes:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _start(func: Callable[[Any, Any], Any], make: Callable[..., Any], args: tuple) -> None:
+    global _job
+    _job = (func, make(*args))
+
+
+def _run(item: Any) -> Any:
+    assert _job is not None
+    func, state = _job
+    return func(state, item)
