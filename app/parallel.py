@@ -4,8 +4,8 @@ A build renders thousands of articles and compresses hundreds of blocks, each
 a pure function of its input: on a machine with two cores, two processes do
 it in about half the time, and because every result is the function's of its
 item, taken in the items' order, the output is the same byte for byte
-whatever the number of processes. At most WINDOW items per worker are in
-flight, so memory stays bounded however many there are.
+whatever the number of processes. At most WINDOW chunks per worker are in
+flight (CHUNK items a message), so memory stays bounded however many there are.
 
 Workers are forked: spawning would import the caller's main module again in
 each worker, which an unguarded script cannot survive (the pool starts
@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-WINDOW = 8
+CHUNK = 8
+WINDOW = 4
 # A worker's state, made once in it by `make` (see ordered_map).
 _job: tuple[Callable[[Any, Any], Any], Any] | None = None
 
@@ -63,15 +64,16 @@ def ordered_map(
         state = make(*args)
         yield from (func(state, item) for item in itertools.chain(first, items))
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes, _start, (func, make, args)) as pool:
+    # Items go to the workers CHUNK at a time: one message each way per chunk, not per item.
+    chunks = iter(lambda: list(itertools.islice(items, CHUNK)), [])
+    with multiprocessing.get_context("fork").Pool(processes, _start, (func, make, args)) as pool:
         pending: deque[Any] = deque()
-        for item in itertools.chain(first, items):
-            pending.append(pool.apply_async(_run, (item,)))
+        for chunk in itertools.chain([first[i : i + CHUNK] for i in range(0, len(first), CHUNK)], chunks):
+            pending.append(pool.apply_async(_run, (chunk,)))
             if len(pending) >= WINDOW * processes:
-                yield pending.popleft().get()
+                yield from pending.popleft().get()
         while pending:
-            yield pending.popleft().get()
+            yield from pending.popleft().get()
 
 
 def _can_fork() -> bool:
@@ -83,7 +85,7 @@ def _start(func: Callable[[Any, Any], Any], make: Callable[..., Any], args: tupl
     _job = (func, make(*args))
 
 
-def _run(item: Any) -> Any:
+def _run(chunk: list[Any]) -> list[Any]:
     assert _job is not None
     func, state = _job
-    return func(state, item)
+    return [func(state, item) for item in chunk]

@@ -68,9 +68,7 @@ Packed = tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any] | None]
 PARALLEL_LEAST = 16
 
 
-def pack_articles(
-    rows: Iterable[dict[str, Any]], block_bytes: int | None = None, processes: int | None = None
-) -> Iterator[Packed]:
+def pack_articles(rows: Iterable[dict[str, Any]], block_bytes: int | None = None) -> Iterator[Packed]:
     """Yield (article rows as stored, their block row, a new dictionary row or None) a block at a time.
 
     Rows come in the order they are stored (row id). Each stored row is the
@@ -88,7 +86,7 @@ def pack_articles(
             held.append((rows_of_block, number, entry))
             yield raw, dictionary
 
-    compressed = parallel.ordered_map(_compress, _none, (), jobs(), least=PARALLEL_LEAST, processes=processes)
+    compressed = parallel.ordered_map(_compress, _none, (), jobs(), least=PARALLEL_LEAST)
     for block, data in enumerate(compressed, start=1):
         stored, number, entry = held.popleft()
         for row in stored:

@@ -9,6 +9,7 @@ same fallback textstat uses) and applies Flesch's published formula.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,7 +45,8 @@ def _dictionary() -> pyphen.Pyphen:
 def measure(text: str) -> Readability:
     """Count the words, sentences and syllables of an English text."""
     words = _WORD.findall(text)
-    syllables = sum(_syllables(w) for w in words)
+    # Words repeat: each distinct one is counted once, times how often it occurs.
+    syllables = sum(_syllables(w) * n for w, n in Counter(words).items())
     sentences = len(_SENTENCE_END.findall(text)) or (1 if words else 0)
     return Readability(words=len(words), sentences=sentences, syllables=syllables)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}, "th": {"style"}, "td": {"s
 Resolver = Callable[[str], "str | None"]
 
 _md = MarkdownIt("commonmark").enable("table")
+# Links repeat (article:, glossary:, the same sources): each is normalised once, not at every use.
+_md.normalizeLink = functools.lru_cache(maxsize=4096)(_md.normalizeLink)  # type: ignore[method-assign]
 
 
 @dataclass
@@ -90,7 +93,7 @@ def _rewrite_link(
         problems.append((line, f"unknown link '{href}': use article:SLUG, glossary:ID or an https:// address"))
 
 
-def render_articles(content: Content, processes: int | None = None) -> None:
+def render_articles(content: Content) -> None:
     """Render every article's body into its html and text, reporting bad links and raw HTML at their lines.
 
     Links resolve against the source language's articles and glossary; a link
@@ -103,7 +106,7 @@ def render_articles(content: Content, processes: int | None = None) -> None:
     articles: list[Article] = [*content.articles, *content.partial]
     links = (originals, content.unloaded, term_ids, content.unloaded_terms)
     bodies = (a.body for a in articles)
-    rendered = parallel.ordered_map(_render_body, _resolvers, links, bodies, least=PARALLEL_LEAST, processes=processes)
+    rendered = parallel.ordered_map(_render_body, _resolvers, links, bodies, least=PARALLEL_LEAST)
     for a, (html, text, problems) in zip(articles, rendered, strict=True):
         a.html, a.text = html, text
         for line, message in problems:

@@ -88,6 +88,7 @@ def glossary_mismatches(body: str, terms: dict[str, str]) -> list[tuple[int, str
 
 NARROW = "\u202f\u00a0"  # narrow no-break space, or the no-break space many keyboards type
 _BEFORE = ":;!?»"
+_SPACED = re.compile("[:;!?»«]")
 # What the spacing check must not read: code, link targets, web addresses.
 _SKIP = re.compile(r"`[^`]*`|\]\([^)]*\)|<[a-z]+:[^>]*>|https?://\S+")
 
@@ -103,7 +104,8 @@ def french_spacing(text: str) -> list[tuple[int, str]]:
         if fenced or raw.startswith("    ") or re.fullmatch(r"[\s|:\-]+", raw):
             continue  # code, or a table's alignment row
         line = _SKIP.sub(lambda m: "]" if m.group().startswith("]") else " ", raw)
-        for i, char in enumerate(line):
+        for found in _SPACED.finditer(line):  # only the marks: a loop over every character is slow
+            i, char = found.start(), found.group()
             if char in _BEFORE and i > 0:
                 before = line[i - 1]
                 if before in NARROW or before in _BEFORE or (char == ":" and line[i + 1 : i + 2].isdigit()):
