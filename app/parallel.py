@@ -76,6 +76,11 @@ def ordered_map(
             yield from pending.popleft().get()
 
 
+def no_state() -> None:
+    """Make no state: for a function that needs none beside its item (ordered_map's `make`)."""
+    return None
+
+
 def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 

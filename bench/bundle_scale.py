@@ -100,6 +100,8 @@ try:
     main(["build", sys.argv[1], "-o", sys.argv[2]], standalone_mode=False)
 finally:
     print("BUILD_SECONDS", time.perf_counter() - t, file=sys.stderr)
+    # Worker processes' peak (the largest one's), which os.wait4 on this process does not count.
+    print("WORKERS_PEAK", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 """
 
 
@@ -133,7 +135,13 @@ def build(tree: Path, content: Path, out: Path) -> tuple[float, int, float, int]
         sys.exit(f"build failed: {err[-2000:]}")
     seconds = float(re.findall(r"BUILD_SECONDS (\S+)", err)[-1])
     loaded = re.findall(r"LOADED (\S+) (\d+)", err)[-1]
-    print(f"  build CPU {usage.ru_utime + usage.ru_stime:.1f} s (user + system)", flush=True)
+    workers = int(re.findall(r"WORKERS_PEAK (\d+)", err)[-1]) // 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"  build CPU {cpu:.1f} s (user + system, worker processes included); largest worker's peak RSS "
+        f"{workers} MB (shared pages counted in both), [load average {load_average()}]",
+        flush=True,
+    )
     return seconds, usage.ru_maxrss // 1024, float(loaded[0]), int(loaded[1]) // 1024
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app import parallel
-from app.bundle import blocks
+from app.bundle import blocks, build
 from app.bundle.build import bundle_rows, write_bundle
-from app.content import render
+from app.content import load, render
 from app.content.load import load_content
 from app.content.model import Article, Texts
 
@@ -50,7 +50,9 @@ def _build(content_dir: Path, out: Path, monkeypatch: pytest.MonkeyPatch, proces
 @pytest.fixture
 def in_workers(monkeypatch):
     """Work in worker processes however few articles and blocks there are, in blocks a few articles long."""
+    monkeypatch.setattr(load, "READ_PARALLEL_LEAST", 1)
     monkeypatch.setattr(render, "PARALLEL_LEAST", 1)
+    monkeypatch.setattr(build, "INDEX_PARALLEL_LEAST", 1)
     monkeypatch.setattr(blocks, "PARALLEL_LEAST", 1)
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 600)
     monkeypatch.setattr(blocks, "DICTIONARY_BYTES", 900)
@@ -66,6 +68,8 @@ def test_a_build_in_worker_processes_is_the_same_bytes_as_one_here(content_dir, 
 
 def test_worker_processes_report_every_problem_at_its_line(content_dir, tmp_path, monkeypatch, in_workers):
     edit_article(content_dir, "rights-1", "Keep", "<b>Keep</b> [x](http://example.org) [y](article:nowhere)")
+    edit_article(content_dir, "money-1", "updated: 2026-11-01", "updated: 2026-13-01")
+    (content_dir / "articles" / "en" / "stray.md").write_text("no front matter\n", encoding="utf-8")
     alone = _build(content_dir, tmp_path / "one.bundle", monkeypatch, processes=1)
     shared = _build(content_dir, tmp_path / "two.bundle", monkeypatch, processes=2)
     assert alone == shared
@@ -75,6 +79,8 @@ def test_worker_processes_report_every_problem_at_its_line(content_dir, tmp_path
     assert "raw HTML is not allowed; write Markdown instead" in messages
     assert "link must use https://: http://example.org" in messages
     assert "link to an article that does not exist: article:nowhere" in messages
+    assert any("money-1.md:6: updated: not a valid date." in p for p in problems), problems
+    assert any("stray.md:1: the file must start with a line '---'" in p for p in problems), problems
 
 
 def test_an_articles_texts_live_in_its_store_not_in_the_article(tmp_path):

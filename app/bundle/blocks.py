@@ -86,16 +86,12 @@ def pack_articles(rows: Iterable[dict[str, Any]], block_bytes: int | None = None
             held.append((rows_of_block, number, entry))
             yield raw, dictionary
 
-    compressed = parallel.ordered_map(_compress, _none, (), jobs(), least=PARALLEL_LEAST)
+    compressed = parallel.ordered_map(_compress, parallel.no_state, (), jobs(), least=PARALLEL_LEAST)
     for block, data in enumerate(compressed, start=1):
         stored, number, entry = held.popleft()
         for row in stored:
             row["block"] = block
         yield stored, {"id": block, "dictionary": number, "data": data}, entry
-
-
-def _none() -> None:
-    return None
 
 
 def _compress(_state: None, job: tuple[bytes, bytes]) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from app import fsutil
+from app import fsutil, parallel
 from app.bundle import service_search
 from app.bundle.blocks import pack_articles
 from app.bundle.place_rows import place_rows
@@ -120,16 +121,39 @@ def search_rows(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str]]
         (source[0] if source else "",),
     )
     missing = {slug: [code for code in codes if code not in langs.split(",")] for slug, langs in have}
-    for a in logical_rows(conn, "articles", "id"):
-        text = html_text(a["html"])
-        # The glossary's other words for the terms it uses, so "hawala" finds remittance articles.
-        synonyms = " ".join(synonyms_of(a["html"], text, glossary))
-        body = index_text(fold(f"{a['summary']}\n\n{text}" + (f"\n\n{synonyms}" if synonyms else "")))
-        if a["slug"] not in missing:
+    # Each row's words are folded in worker processes where there are many; its scope is cheap, so here.
+    held: deque[tuple[int, str, str]] = deque()
+
+    def articles() -> Iterator[tuple[str, str, str]]:
+        for a in logical_rows(conn, "articles", "id"):
+            held.append((a["id"], a["lang"], a["slug"]))
+            yield a["title"], a["summary"], a["html"]
+
+    for title, body in parallel.ordered_map(_indexed, _glossary, (glossary,), articles(), least=INDEX_PARALLEL_LEAST):
+        rowid, lang, slug = held.popleft()
+        if slug not in missing:
             scope = ""  # a translation of nothing: no page shows it, so no search finds it
         else:
-            scope = scope_tokens(a["lang"], missing[a["slug"]] if source and a["lang"] == source[0] else [])
-        yield a["id"], index_text(fold(a["title"])), body, scope
+            scope = scope_tokens(lang, missing[slug] if source and lang == source[0] else [])
+        yield rowid, title, body, scope
+
+
+# Fewer articles than this are indexed here: starting worker processes would cost more than they save.
+INDEX_PARALLEL_LEAST = 200
+
+
+def _glossary(glossary: list[dict]) -> list[dict]:
+    return glossary
+
+
+def _indexed(glossary: list[dict], article: tuple[str, str, str]) -> tuple[str, str]:
+    """Return an article's title and body as the search index holds them."""
+    title, summary, html = article
+    text = html_text(html)
+    # The glossary's other words for the terms it uses, so "hawala" finds remittance articles.
+    synonyms = " ".join(synonyms_of(html, text, glossary)) if glossary else ""
+    body = index_text(fold(f"{summary}\n\n{text}" + (f"\n\n{synonyms}" if synonyms else "")))
+    return index_text(fold(title)), body
 
 
 def _review_json(review: Mapping[str, Any] | None) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from app import parallel
 from app.content import checks, remittances, schemas, yamlfile
 from app.content.model import Article, Content, Language, Problem, Term, Topic, article_hash
 from app.content.render import render_articles
@@ -184,10 +185,14 @@ def _language_files(content: Content, folder: Path, pattern: str):
 
 
 def _load_articles(content: Content) -> None:
-    for lang, path in _language_files(content, content.root / "articles", "*/*.md"):
-        article = _read_article(content, lang, path)
-        if article is None:
+    files = list(_language_files(content, content.root / "articles", "*/*.md"))
+    read = parallel.ordered_map(_read_file, parallel.no_state, (), files, least=READ_PARALLEL_LEAST)
+    for fields, body, problems in read:
+        content.problems.extend(problems)
+        if fields is None:
             continue
+        article = Article(**fields, texts=content.texts)
+        article.body = body
         if article.invalid:
             content.partial.append(article)
             content.unloaded.add(article.slug)
@@ -195,12 +200,23 @@ def _load_articles(content: Content) -> None:
             content.articles.append(article)
 
 
+# Fewer articles than this are read here: starting worker processes would cost more than they save.
+READ_PARALLEL_LEAST = 200
+
 # What an article's front matter holds where a field is missing or invalid;
 # such an article is never built, only checked.
 _UNLOADED = {"topic": "", "title": "", "summary": "", "updated": date.min, "review_by": date.max, "sources": []}
 
 
-def _read_article(content: Content, lang: str, path: Path) -> Article | None:
+def _read_file(_state: None, file: tuple[str, Path]) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    """Return an article file's fields, its body and its problems (the fields are None if it has none)."""
+    lang, path = file
+    found = Content(root=path.parent)  # collects this file's problems, in whichever process reads it
+    read = _read_article(found, lang, path)
+    return (read[0], read[1], found.problems) if read else (None, "", found.problems)
+
+
+def _read_article(content: Content, lang: str, path: Path) -> tuple[dict[str, Any], str] | None:
     try:
         text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError:
@@ -222,11 +238,8 @@ def _read_article(content: Content, lang: str, path: Path) -> Article | None:
         loaded.pop("review", None)
     fields = {**_UNLOADED, "slug": path.stem, **{k: v for k, v in loaded.items() if k in _ARTICLE_FIELDS}}
     body_line = text[: end + 5].count("\n") + 1
-    article = Article(
-        path=path, lang=lang, body_line=body_line, lines=lines, invalid=invalid, texts=content.texts, **fields
-    )
-    article.body = text[end + 5 :]
-    return article
+    fields.update(path=path, lang=lang, body_line=body_line, lines=lines, invalid=invalid)
+    return fields, text[end + 5 :]
 
 
 # One instance for every article: making a schema copies its fields, a tenth of reading an article.
