@@ -12,7 +12,8 @@ each worker, which an unguarded script cannot survive (the pool starts
 workers that die, forever). A fork copies only the calling thread, so a
 process with other threads runs everything itself instead; the workers never
 touch what the parent has open (a bundle being written), and leave with
-os._exit, closing nothing of it.
+os._exit, closing nothing of it. A worker that dies (killed for memory, say)
+fails the build with BrokenProcessPool instead of leaving it waiting.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -66,14 +69,17 @@ def ordered_map(
         return
     # Items go to the workers CHUNK at a time: one message each way per chunk, not per item.
     chunks = iter(lambda: list(itertools.islice(items, CHUNK)), [])
-    with multiprocessing.get_context("fork").Pool(processes, _start, (func, make, args)) as pool:
-        pending: deque[Any] = deque()
+    pool = ProcessPoolExecutor(processes, multiprocessing.get_context("fork"), _start, (func, make, args))
+    try:
+        pending: deque[Future[list[Result]]] = deque()
         for chunk in itertools.chain([first[i : i + CHUNK] for i in range(0, len(first), CHUNK)], chunks):
-            pending.append(pool.apply_async(_run, (chunk,)))
+            pending.append(pool.submit(_run, chunk))
             if len(pending) >= WINDOW * processes:
-                yield from pending.popleft().get()
+                yield from pending.popleft().result()
         while pending:
-            yield from pending.popleft().get()
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def no_state() -> None:
@@ -87,6 +93,7 @@ def _can_fork() -> bool:
 
 def _start(func: Callable[[Any, Any], Any], make: Callable[..., Any], args: tuple) -> None:
     global _job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which stops the workers
     _job = (func, make(*args))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,24 @@ def test_ordered_map_gives_every_result_in_order_from_worker_processes():
 def test_ordered_map_runs_few_items_here():
     found = list(parallel.ordered_map(_pid, _offset, (0,), range(3), least=4, processes=2))
     assert found == [(0, os.getpid()), (1, os.getpid()), (2, os.getpid())]
+
+
+def _die(parent: int, item: int) -> int:
+    if item == 50 and os.getpid() != parent:
+        os._exit(1)  # as a worker killed for memory would
+    return item
+
+
+def test_a_worker_that_dies_fails_the_run_instead_of_leaving_it_waiting():
+    with pytest.raises(BrokenProcessPool):
+        list(parallel.ordered_map(_die, _offset, (os.getpid(),), range(100), least=1, processes=2))
+
+
+def test_stopping_early_stops_the_workers():
+    found = parallel.ordered_map(_pid, _offset, (0,), range(10_000), least=1, processes=2)
+    assert [next(found)[0] for _ in range(3)] == [0, 1, 2]
+    found.close()
+    assert threading.active_count() == 1  # no pool thread left behind
 
 
 def _build(content_dir: Path, out: Path, monkeypatch: pytest.MonkeyPatch, processes: int):
