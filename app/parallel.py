@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -53,7 +53,7 @@ def ordered_map(
     *,
     least: int,
     processes: int | None = None,
-) -> Iterator[Result]:
+) -> Generator[Result, None, None]:
     """Yield func(state, item) for each item in order, where state is make(*args), made once per process.
 
     With fewer than `least` items (starting processes would cost more than
