@@ -3,6 +3,9 @@
 Loading, rendering and checking are three steps (this module, `render`,
 `checks`), so a file with a bad date still has its links, topic and HTML
 checked in the same run: one `waypost check` lists every problem there is.
+Articles are read and rendered in worker processes where there are many
+(app/parallel.py), and their bodies, HTML and text wait in a temporary file
+(model.Texts), so memory holds only their metadata.
 """
 
 from __future__ import annotations
