@@ -15,6 +15,7 @@ from app.content import yamlfile
 
 if TYPE_CHECKING:
     from app.content.places import Place
+    from app.content.plainlanguage import Readability
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class Article:
     # An article with any is kept in `Content.partial`, so every other check
     # still runs on what did load; the problems were reported already.
     invalid: frozenset[tuple] = frozenset()
+    # For an English source article, its text's readability, measured when it was rendered.
+    readability: Readability | None = field(default=None, repr=False, compare=False)
     # Where the texts below lie in `texts` (the content set's store; one of its own by default).
     texts: Texts = field(default_factory=Texts, repr=False, compare=False)
     stored: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)

@@ -12,7 +12,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from app import parallel
+from app.content import plainlanguage
 from app.content.model import Article, Content
+from app.content.plainlanguage import Readability
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote",
@@ -105,10 +107,11 @@ def render_articles(content: Content) -> None:
     term_ids = {t.id for t in content.terms if t.lang == source}
     articles: list[Article] = [*content.articles, *content.partial]
     links = (originals, content.unloaded, term_ids, content.unloaded_terms)
-    bodies = (a.body for a in articles)
+    # Source articles in English are measured for readability where their text is at hand (checks.py).
+    bodies = ((a.body, a.lang == source == "en") for a in articles)
     rendered = parallel.ordered_map(_render_body, _resolvers, links, bodies, least=PARALLEL_LEAST)
-    for a, (html, text, problems) in zip(articles, rendered, strict=True):
-        a.html, a.text = html, text
+    for a, (html, text, problems, readability) in zip(articles, rendered, strict=True):
+        a.html, a.text, a.readability = html, text, readability
         for line, message in problems:
             content.add(a.path, a.body_line + line - 1, message)
 
@@ -135,9 +138,12 @@ def _resolvers(
     return article_url, glossary_url
 
 
-def _render_body(resolvers: tuple[Resolver, Resolver], body: str) -> tuple[str, str, list[tuple[int, str]]]:
+def _render_body(
+    resolvers: tuple[Resolver, Resolver], article: tuple[str, bool]
+) -> tuple[str, str, list[tuple[int, str]], Readability | None]:
+    body, measured = article
     rendered = render(body, *resolvers)
-    return rendered.html, rendered.text, rendered.problems
+    return rendered.html, rendered.text, rendered.problems, plainlanguage.measure(rendered.text) if measured else None
 
 
 _SENTENCE_END = ".!?:;…؟۔。"
