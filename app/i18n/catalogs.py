@@ -109,9 +109,9 @@ def update(translations: Path) -> list[tuple[Path, bool]]:
     return results
 
 
-def _placeholders(texts: str | tuple[str, ...] | list[str]) -> set[str]:
+def _placeholders(texts: str | tuple[str, ...] | list[str] | None) -> set[str]:
     """Return the named python-format placeholders in a message's text or forms (`%(place)s` is "place")."""
-    forms = [texts] if isinstance(texts, str) else list(texts)
+    forms = [texts] if isinstance(texts, str) else list(texts or ())
     return {name for form in forms for name, _flags, kind in PYTHON_FORMAT.findall(form or "") if name and kind != "%"}
 
 
