@@ -42,6 +42,8 @@ RESERVED_FDS = 256
 # No page needs a request body, and no browser sends a header this large;
 # small caps keep what a thousand half-sent requests can make the kiosk buffer
 # in memory (the body cap is Flask's MAX_CONTENT_LENGTH, for what reads one).
+# The header cap is hyper's read buffer, which may take one more read past
+# it: a request head over about 40 KB is answered 431 (measured).
 MAX_HEADER_BYTES = 32 * 1024
 MAX_BODY_BYTES = 64 * 1024
 

@@ -132,6 +132,8 @@ def test_connections_beyond_the_limit_wait_and_a_client_that_trickles_its_header
 
 def test_sigterm_stops_the_server_cleanly_with_the_last_access_log_lines_written(bundle_path, tmp_path):
     with served(bundle_path, tmp_path, ACCESS_LOG="true") as (url, server):
+        too_big = requests.get(f"{url}/en/", headers={"X-Big": "a" * 64 * 1024}, timeout=30)
+        assert too_big.status_code == 431  # a header no browser sends is refused, not buffered
         response = requests.get(f"{url}/en/?last", timeout=30)
         assert response.headers["Server"] == "Waypost"  # not the server's name and version
         server.send_signal(signal.SIGTERM)
