@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 import unicodedata
 
@@ -142,3 +143,40 @@ def test_folding_drops_exactly_the_combining_marks_of_the_basic_plane():
     plane = "".join(chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000)
     assert set("".join(_marks().findall(plane))) == marks
     assert fold("Ré\u0301sumé\u064e") == "resume"
+
+
+def _shown(html: str) -> list[str]:
+    return re.findall(r'<li lang="[^"]+" dir="[^"]+">\s*<a href="[^"]*/([^/"]+)">', html)
+
+
+def test_search_pages_show_every_hit_once_in_order(make_app, bundle_path, connect):
+    everything = [r["slug"] for r in bundle.search(connect(bundle_path), "en", "en", "paper", 50)["results"]]
+    assert len(everything) == 10
+    client = make_app(SEARCH_RESULTS=3).test_client()
+    seen = []
+    for page in (1, 2, 3, 4):
+        html = client.get("/en/search", query_string={"q": "paper", "page": page}).get_data(as_text=True)
+        assert f"Page {page} of 4" in html
+        assert ('rel="prev"' in html) == (page > 1) and ('rel="next"' in html) == (page < 4)
+        assert ('<ol class="results" start="' in html) == (page > 1)
+        seen += _shown(html)
+    assert seen == everything
+    first = client.get("/en/search?q=paper").get_data(as_text=True)
+    assert _shown(first) == everything[:3] and 'href="/en/search?q=paper&amp;page=2" rel="next"' in first
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.5", "١", "99999999999999999999", ""])
+def test_a_strange_page_number_is_the_first_page(make_app, page):
+    client = make_app(SEARCH_RESULTS=3).test_client()
+    response = client.get("/en/search", query_string={"q": "paper", "page": page})
+    assert response.status_code == 200
+    assert "Page 1 of 4" in response.get_data(as_text=True)
+
+
+def test_a_page_past_the_last_is_the_last(make_app):
+    client = make_app(SEARCH_RESULTS=3).test_client()
+    html = client.get("/en/search", query_string={"q": "paper", "page": "999"}).get_data(as_text=True)
+    assert "Page 4 of 4" in html and len(_shown(html)) == 1
+    found = client.get("/api/v1/en/search", query_string={"q": "paper", "page": "999"}).get_json()
+    assert found["total"] == 10 and len(found["results"]) == 1
+    assert client.get("/en/search", query_string={"q": "paper", "page": "2"}).status_code == 200

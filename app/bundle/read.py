@@ -213,21 +213,39 @@ def glossary_synonyms(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [{"id": r["id"], "term": r["term"], "synonyms": json.loads(r["synonyms"])} for r in rows]
 
 
-def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int, offset: int = 0) -> dict:
+def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int, page: int = 1) -> dict:
     """Find articles in lang (and untranslated source articles) matching a reader's query.
 
-    Returns the folded terms, the total count and up to `limit` results (after
-    the first `offset`, for a later page) with highlighted snippets; any text
-    at all is a valid query. The index itself
-    keeps to the articles a page in lang shows (search.scope_expression), ranks
-    and cuts to `limit`; only those rows are read, and only their snippets made.
+    Returns the folded terms, the total count, the page shown and the number
+    of pages, and up to `limit` results of that page with highlighted
+    snippets; any text at all is a valid query, and a page past the last is
+    the last. The index itself keeps to the articles a page in lang shows
+    (search.scope_expression), ranks and cuts to the page; only those rows
+    are read, and only their snippets made.
     """
     terms = searching.query_terms(query)
     if not terms:
-        return {"terms": [], "total": 0, "results": []}
+        return {"terms": [], "total": 0, "results": [], "page": 1, "pages": 1}
     match = searching.match_expression(terms, lang)
     if limit < 1:
-        return {"terms": terms, "total": _count(conn, match), "results": []}
+        return {"terms": terms, "total": _count(conn, match), "results": [], "page": 1, "pages": 1}
+    results = _ranked(conn, lang, terms, match, limit, (page - 1) * limit)
+    total = results[0]["total"] if results else 0
+    if not results and page > 1:  # past the last page (an old link, a typed number): the last page
+        total = _count(conn, match)
+        page = max(1, -(-total // limit))
+        results = _ranked(conn, lang, terms, match, limit, (page - 1) * limit)
+    reader = BlockReader(conn, partial=True)
+    # In block order, so results sharing a block inflate it once, and only as far as the last of them.
+    for result in sorted(results, key=lambda r: (r["block"], r["start"])):
+        html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
+        result["snippet"] = searching.html_snippet(html, terms)
+        del result["total"]
+    return {"terms": terms, "total": total, "results": results, "page": page, "pages": max(1, -(-total // limit))}
+
+
+def _ranked(conn: sqlite3.Connection, lang: str, terms: list[str], match: str, limit: int, offset: int) -> list[dict]:
+    """Return the rows of one page of hits, best first, each with the count of all hits."""
     # Ranked as bm25 ranks when the index keeps no term frequencies (detail=none, schema.FTS_OPTIONS),
     # where FTS5's own bm25() is 0 for every row: articles whose title holds more of the terms first,
     # then shorter ones (every hit holds every term, so only its length tells). FTS5 keeps each row's
@@ -251,16 +269,7 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
         """,
         (*(searching.title_expression([term]) for term in terms), match, limit, offset, lang),
     )
-    results = _rows(rows)
-    # A page past the last hit has no row to carry the count.
-    total = results[0]["total"] if results else _count(conn, match) if offset > 0 else 0
-    reader = BlockReader(conn, partial=True)
-    # In block order, so results sharing a block inflate it once.
-    for result in sorted(results, key=lambda r: (r["block"], r["start"])):
-        html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
-        result["snippet"] = searching.html_snippet(html, terms)
-        del result["total"]
-    return {"terms": terms, "total": total, "results": results}
+    return _rows(rows)
 
 
 def _count(conn: sqlite3.Connection, match: str) -> int:

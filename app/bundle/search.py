@@ -18,6 +18,8 @@ from markupsafe import Markup, escape
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
+# No link goes further; a later page is the last one (read.search).
+MAX_PAGE = 1000
 
 _LETTERS = str.maketrans(
     {
@@ -70,6 +72,14 @@ def fold(text: str) -> str:
         if letter in decomposed:
             decomposed = decomposed.replace(letter, replacement)
     return unicodedata.normalize("NFC", decomposed)
+
+
+def page_number(raw: str | None) -> int:
+    """Return the results page a reader asked for (`?page=`): 1 unless it is a whole number from 1 to MAX_PAGE."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_PAGE))):
+        return 1
+    return min(max(int(text), 1), MAX_PAGE)
 
 
 def query_terms(query: str) -> list[str]:
