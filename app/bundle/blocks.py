@@ -39,6 +39,8 @@ BLOCK_QUALITY = 9
 # No block (or dictionary) inflates to more than this: a damaged or hostile one cannot make a reader
 # inflate more (an article larger than BLOCK_BYTES has a block of its own).
 MAX_BLOCK_RAW = 64 * 1024 * 1024
+# What a partial read asks brotli for at a time (see _Inflating.upto).
+STEP = 16 * 1024
 
 
 class BlockError(sqlite3.DatabaseError):
@@ -140,15 +142,15 @@ class InflatedBlocks:
         self._lock = threading.Lock()
         self.found = self.missed = 0  # looks that found a block kept or not, for bench/search_compare.py
 
-    def get(self, key: Hashable) -> bytes | None:
-        """Return the bytes kept for key (and keep them longest), or None."""
+    def get(self, key: Hashable, need: int = 0) -> bytes | None:
+        """Return the bytes kept for key when there are at least need of them (and keep them longest), or None."""
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                self.found += 1
-            else:
+            if found is None or len(found) < need:
                 self.missed += 1
+                return None
+            self._entries.move_to_end(key)
+            self.found += 1
             return found
 
     def put(self, key: Hashable, raw: bytes) -> None:
@@ -210,7 +212,7 @@ class BlockReader:
         end = start + size
         if block != self.block:
             self.block, self.raw, self._inflating = None, b"", None
-            kept = INFLATED.get((self.file, block)) if self.file is not None else None
+            kept = INFLATED.get((self.file, block), end) if self.file is not None else None
             self.raw, self.block = kept or b"", block
         if end > len(self.raw) or not self.raw:
             if self._inflating is None:
@@ -252,7 +254,10 @@ class _Inflating:
         limit = MAX_BLOCK_RAW + 1
         try:
             while (end is None or self.have < end) and not self.decompressor.is_finished():
-                want = limit - self.have if end is None else min(limit - self.have, end - self.have)
+                # brotli fills a first output buffer of about 32 KB, then larger ones: asked for more
+                # than that at once it gives most of the block, so a partial read asks for a little at a
+                # time and gets about 32 KB a call.
+                want = limit - self.have if end is None else min(limit - self.have, end - self.have, STEP)
                 out = self.decompressor.process(self.pending, output_buffer_limit=want)
                 self.pending = b""
                 if not out:
