@@ -98,8 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SEARCH_RESULTS",
-        20,
-        "Most results one search page shows.",
+        10,
+        "Most articles (and services) one search page shows; later pages are linked.",
     ),
     Setting(
         "RESPONSE_CACHE_MB",
