@@ -98,8 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SEARCH_RESULTS",
-        20,
-        "Most results one search page shows.",
+        10,
+        "Most articles (and services) one search page shows; later pages are linked.",
     ),
     Setting(
         "RESPONSE_CACHE_MB",
@@ -128,13 +128,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SERVER_CONNECTION_LIMIT",
         2000,
-        "Most connections `waypost serve` holds open at once, slow ones included; kept below half the "
-        "open-file limit, which `serve` raises to its maximum at start.",
+        "Most connections `waypost serve` holds open at once, slow ones included (more wait in the "
+        "kernel's queue); kept below half the open-file limit, which `serve` raises to its maximum at start.",
     ),
     Setting(
         "SERVER_CHANNEL_TIMEOUT",
         20,
-        "Seconds a connection may stay silent before `waypost serve` closes it.",
+        "Seconds a connection has to send its whole request header, however slowly, before `waypost serve` closes it.",
     ),
     Setting(
         "LEAVE_URL",

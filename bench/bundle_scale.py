@@ -21,7 +21,9 @@ and its cost to read one article (--layouts).
 
 The "flask" search columns go through the app's search page; the response cache
 answers a repeated query, so they show what a repeat costs. "direct" is a search
-itself: rank, read the shown articles, make their snippets.
+itself: rank, read the shown articles (one page, SEARCH_RESULTS of the measured
+tree), make their snippets, with no inflated block kept from a search before.
+The trade-offs after it: 20 a page, and the page with its blocks kept.
 
 Words: a common one (in every article of its language), a mid one (in ~5 %), a rare one (in 2-3),
 and a two-letter prefix of the common one.
@@ -52,19 +54,28 @@ LAYOUTS = HERE / "bundle_layouts.py"
 
 # Run inside the measured tree: build nothing, just time searches on one bundle.
 SEARCH_CHILD = r"""
-import json, statistics, sys, time
-from app.bundle import read
+import json, resource, statistics, sys, time
+from app.bundle import blocks, read
 from app.web import create_app
 
 bundle, words, budget = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
 conn = read.connect(bundle)
 client = create_app({"TESTING": True, "BUNDLE": bundle}).test_client()
 source = read.meta(conn)["source_language"]
+per_page = client.application.config["SEARCH_RESULTS"]  # what one search page shows in the measured tree
+kept = getattr(blocks, "INFLATED", None)  # inflated blocks kept between searches, in trees that keep them
 
-def timed(call, least=3, most=30):
+def cold():
+    # A new query finds none of its blocks kept: what the "direct" columns measure.
+    if kept is not None:
+        kept.clear()
+
+def timed(call, before=None, least=3, most=30):
     # Wall time, and this process's CPU time: on a shared, loaded machine the second is the fairer one.
     times, cpu, start = [], [], time.perf_counter()
     while len(times) < most and (len(times) < least or time.perf_counter() - start < budget):
+        if before is not None:
+            before()
         t, c = time.perf_counter(), time.process_time()
         out = call()
         times.append((time.perf_counter() - t) * 1000)
@@ -76,11 +87,16 @@ def timed(call, least=3, most=30):
 
 for lang, kinds in words.items():
     for kind, word in kinds.items():
-        direct, found = timed(lambda: read.search(conn, lang, source, word, 20))
+        direct, found = timed(lambda: read.search(conn, lang, source, word, per_page), cold)
+        twenty, _ = timed(lambda: read.search(conn, lang, source, word, 20), cold)
+        warm, _ = timed(lambda: read.search(conn, lang, source, word, per_page))
         flask, resp = timed(lambda: client.get(f"/{lang}/search", query_string={"q": word}))
         assert resp.status_code == 200, resp.status_code
         print(json.dumps({"lang": lang, "kind": kind, "word": word, "total": found["total"],
-                          "shown": len(found["results"]), "direct": direct, "flask": flask}))
+                          "shown": len(found["results"]), "direct": direct, "flask": flask,
+                          "twenty": twenty, "warm": warm}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"rss": rss, "kept": kept.held / 1e6 if kept is not None else None}))
 """
 
 BUILD_CHILD = r"""
@@ -273,21 +289,40 @@ def main() -> None:
         # A two-letter prefix as well: every query term is a prefix, and short ones are the slow case.
         words = {lang: {**kinds, "short": kinds["common"][:2]} for lang, kinds in pick_words(content).items()}
         lines = run_child(tree, SEARCH_CHILD, str(out), json.dumps(words), str(args.budget))
-        print(
-            f"  search [load average {load_average()}], ms: lang kind word hits shown | "
-            "direct wall p50 p95 (n) cpu p50 p95 | flask wall p50 p95 (n) cpu p50 p95"
-        )
-        for raw in lines.splitlines():
-            r = json.loads(raw)
-            d, f = r["direct"], r["flask"]
-            print(
-                f"  {r['lang']} {r['kind']:<6} {r['word']:<12} {r['total']:>6} {r['shown']:>3} | "
-                f"{d[0]:7.1f} {d[1]:7.1f} ({d[2]}) {d[3]:6.1f} {d[4]:6.1f} | "
-                f"{f[0]:7.1f} {f[1]:7.1f} ({f[2]}) {f[3]:6.1f} {f[4]:6.1f}",
-                flush=True,
-            )
+        print_search(lines.splitlines())
         if not args.keep:
             out.unlink(missing_ok=True)
+
+
+def print_search(lines: list[str]) -> None:
+    """Print the search child's figures: a search page as the tree shows it, then the trade-offs measured."""
+    rows = [json.loads(raw) for raw in lines]
+    memory = rows.pop()
+    print(
+        f"  search [load average {load_average()}], ms: lang kind word hits shown | "
+        "direct wall p50 p95 (n) cpu p50 p95 | flask wall p50 p95 (n) cpu p50 p95"
+    )
+    for r in rows:
+        d, f = r["direct"], r["flask"]
+        print(
+            f"  {r['lang']} {r['kind']:<6} {r['word']:<12} {r['total']:>6} {r['shown']:>3} | "
+            f"{d[0]:7.1f} {d[1]:7.1f} ({d[2]}) {d[3]:6.1f} {d[4]:6.1f} | "
+            f"{f[0]:7.1f} {f[1]:7.1f} ({f[2]}) {f[3]:6.1f} {f[4]:6.1f}",
+            flush=True,
+        )
+    # "direct" starts each search with no block kept (a new query); "kept" repeats it with its blocks kept
+    # from the one before (what a query sharing every block with an earlier one costs: the floor).
+    print("  search trade-offs, cpu p50 / p95 ms: lang kind | 20 a page | as shown | as shown, blocks kept | per hit")
+    for r in rows:
+        t, d, w = r["twenty"], r["direct"], r["warm"]
+        hit = d[3] / r["shown"] if r["shown"] else 0.0
+        print(
+            f"  {r['lang']} {r['kind']:<6} | {t[3]:6.1f} {t[4]:6.1f} | {d[3]:6.1f} {d[4]:6.1f} | "
+            f"{w[3]:6.1f} {w[4]:6.1f} | {hit:5.2f}",
+            flush=True,
+        )
+    kept = "no store of inflated blocks" if memory["kept"] is None else f"inflated blocks kept {memory['kept']:.1f} MB"
+    print(f"  search child: peak RSS {memory['rss']:.0f} MB (bundle open, Flask app); {kept}", flush=True)
 
 
 def _git_head(tree: Path) -> str:

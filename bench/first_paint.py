@@ -1,6 +1,6 @@
 """Benchmark: when does a page first paint on a slow link, with the stylesheet linked or inlined?
 
-Serves the real content with the real app under waitress on loopback and opens
+Serves the real content with the real app on loopback (tests/live.py serving) and opens
 pages in Debian's Chromium with CDP network throttling (250 kbps both ways,
 300 ms latency). Two ways to deliver the stylesheet are compared:
 

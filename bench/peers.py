@@ -84,6 +84,22 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return float("nan")
 
 
+def pss_mb(pid: int) -> float:
+    """Return a process's proportional set size: its own pages, plus its share of pages it shares with others.
+
+    Summed over a server's processes, a page two of them share is counted
+    once, where VmRSS would count it twice; for one process it is a little
+    below VmRSS (shared libraries are split with every process using them).
+    """
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def cpu_seconds(pid: int) -> float:
     """Return the user and system CPU seconds a process and its children have used so far."""
     total = 0

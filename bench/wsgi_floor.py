@@ -1,4 +1,4 @@
-"""The floor under `waypost serve`: a bare WSGI function on the same waitress, answering one captured page.
+"""The floor under `waypost serve`: a bare WSGI function on the same granian, answering one captured page.
 
     python bench/wsgi_floor.py --copy http://127.0.0.1:8000 --paths /en/ /en/corpus/article-0001 --port 18094
         [--headers all|few]
@@ -6,11 +6,11 @@
 Fetches each page once (gzip) from a running Waypost and then answers a
 request for it with exactly its status, headers and bytes (a fresh Date each
 time) from a function that does nothing else but look the path up in a dict
-(404 for any other), served by waitress with the options
+(404 for any other), served by granian with the options
 `waypost serve` uses (WAYPOST_SERVER_THREADS and the rest, from the same
-settings). What Waypost spends beyond this is the cost of its own code on a
+settings, one worker forked as `serve` forks it). What Waypost spends beyond this is the cost of its own code on a
 cached page; `--headers few` keeps only Content-Type, Content-Encoding and
-Content-Length, to show what the privacy and caching headers cost waitress.
+Content-Length, to show what the privacy and caching headers cost the server.
 bench/vs_kiwix.py --floor runs it beside the others. Runs until stopped (SIGTERM).
 """
 
@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from werkzeug.http import http_date  # noqa: E402
 
 from app import settings  # noqa: E402
-from app.web.server import create_server, raise_file_limit, waitress_options  # noqa: E402
+from app.server import create_server, raise_file_limit, server_options  # noqa: E402
 
 FEW = {"content-type", "content-encoding", "content-length"}
-# Waitress adds these itself.
+# The server adds these itself.
 OWN = {"server", "date", "connection", "transfer-encoding"}
 
 
@@ -65,8 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     base = args.copy.rstrip("/")
     app = floor_app({path: capture(base + path, args.headers == "few") for path in args.paths})
-    options = waitress_options(settings.resolve(), raise_file_limit())
-    create_server(app, ["127.0.0.1"], args.port, options).run()
+    options = server_options(settings.resolve(), raise_file_limit())
+    create_server(lambda: app, ["127.0.0.1"], args.port, options).run()
 
 
 if __name__ == "__main__":

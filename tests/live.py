@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -48,20 +48,35 @@ def require_chromium() -> None:
         pytest.skip("Chromium is not installed", allow_module_level=True)
 
 
+class AppHeaders(WSGIRequestHandler):
+    """Werkzeug's handler without http.server's own Date and Server headers, sent even when the app sent its own.
+
+    Waypost's cached answers carry their Date; two Date headers make the
+    service worker's `new Date(...)` invalid, and no production server sends both.
+    """
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+
+
 @contextlib.contextmanager
-def serving(app: Flask, threads: int = 4, **options: Any) -> Iterator[str]:
-    """Serve an app under waitress on a loopback port, with any waitress options, for as long as the block runs."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, **{"threads": threads, **options})
-    thread = threading.Thread(target=server.run, daemon=True)
+def serving(app: Flask) -> Iterator[str]:
+    """Serve an app on a loopback port from this process for as long as the block runs.
+
+    Werkzeug's threaded server, so a test can serve an app it configured and
+    still look inside it. What `waypost serve` itself does under granian
+    (slow clients, SIGTERM, the access log) is tested on the real command in
+    test_serve.py and test_appliance.py.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=AppHeaders)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        # Closed by the server's own loop thread: closing its sockets from here,
-        # while that thread waits on them in select(), fails with EBADF there.
-        server.trigger.pull_trigger(server.close)
-        # A bound for a broken shutdown, not a race: a loaded machine may take a while to close.
+        server.shutdown()
+        server.server_close()
+        # A bound for a broken shutdown, not a race: a loaded machine may take a while to stop.
         thread.join(timeout=120)
-    # The loop ends only once every client connection is closed; a thread
-    # still running here means sockets left behind for the garbage collector.
-    assert not thread.is_alive(), "the test server still has open connections"
+    assert not thread.is_alive(), "the test server did not stop"

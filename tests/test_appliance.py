@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from app.cli.commands import main
 from app.distribution.envelope import next_version
-from app.web.server import interface_addresses, reader_addresses
+from app.server import interface_addresses, reader_addresses
 
 from .helpers import ROOT, free_port, must, wait_for
 

@@ -79,7 +79,7 @@ def test_a_hostile_host_appears_in_no_header_and_no_body(client, path):
         assert response.headers["Location"].startswith("/"), response.headers["Location"]
 
 
-def test_redirects_are_relative_through_waitress(make_app):
+def test_redirects_are_relative_through_a_real_server(make_app):
     import requests
 
     from .live import serving

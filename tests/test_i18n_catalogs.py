@@ -97,6 +97,25 @@ def test_update_adds_new_strings_marks_changed_ones_fuzzy_and_keeps_headers(tran
     assert not any(changed for _path, changed in catalogs.update(translations))
 
 
+def test_update_drops_a_suggestion_whose_placeholders_are_another_sentences(translations):
+    pot = translations / "messages.pot"
+    fr_path = translations / "fr/LC_MESSAGES/messages.po"
+    fr = catalogs.read_catalog(fr_path)
+    expires = next(m for m in catalogs.messages(fr) if m.id == "Expires on %(date)s.")
+    assert expires.string and not expires.fuzzy
+    # Only the placeholder differs: Babel's closest old string is "Expires on %(date)s.", another sentence.
+    edit(pot, 'msgid "Expires on %(date)s."', 'msgid "Expires on %(day)s."')
+    # The same placeholder, a word changed: a suggestion worth checking.
+    edit(pot, 'msgid "Search the guidance"', 'msgid "Search all the guidance"')
+    catalogs.update(translations)
+    fr = catalogs.read_catalog(fr_path)
+    guessed = must(fr.get("Expires on %(day)s."))
+    assert guessed.string == "" and not guessed.fuzzy and not guessed.previous_id
+    kept = must(fr.get("Search all the guidance"))
+    assert kept.fuzzy and kept.string == "Chercher dans les conseils"
+    assert errors(translations) == []
+
+
 AR = "ar/LC_MESSAGES/messages.po"
 FR = "fr/LC_MESSAGES/messages.po"
 UK = "uk/LC_MESSAGES/messages.po"

@@ -209,7 +209,7 @@ def test_requests_in_flight_never_fail_while_bundles_are_swapped(kiosk, versions
 
     readers = [threading.Thread(target=reader) for _ in range(4)]
     swaps = [2, 3, 1, 2, 3, 1, 3]
-    with serving(app, threads=6) as base:
+    with serving(app) as base:
         try:
             for thread in readers:
                 thread.start()

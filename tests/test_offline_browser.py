@@ -29,7 +29,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 def serving(bundle: Path):
     """Serve a bundle on a loopback port for as long as the block runs."""
-    return serving_app(create_app({"TESTING": True, "BUNDLE": str(bundle)}), threads=6)
+    return serving_app(create_app({"TESTING": True, "BUNDLE": str(bundle)}))
 
 
 def build(content: Path, out: Path) -> Path:

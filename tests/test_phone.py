@@ -46,7 +46,7 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle") / "live.bundle"
     build_bundle(loaded, out)
     app = create_app({"TESTING": True, "BUNDLE": str(out), "LEAVE_URL": NEUTRAL})
-    with serving(app, threads=6) as url:
+    with serving(app) as url:
         yield url
 
 

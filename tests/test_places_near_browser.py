@@ -31,7 +31,7 @@ def site(tmp_path_factory):
     assert not loaded.errors, [str(p) for p in loaded.errors]
     build_bundle(loaded, folder / "near.bundle")
     # http://127.0.0.1 is a secure context for browsers, as a phone's https:// kiosk is.
-    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "near.bundle")}), threads=6) as url:
+    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "near.bundle")})) as url:
         yield url
 
 

@@ -1,23 +1,24 @@
-"""`waypost serve` on a real loopback socket, under the production WSGI server."""
+"""`waypost serve` on a real loopback socket, under the production WSGI server (granian)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from app.web.server import connection_limit, raise_file_limit, waitress_options
+from app.server import MAX_HEADER_BYTES, bind_address, connection_limit, raise_file_limit, server_options
 
 from .helpers import free_port, wait_for
-from .live import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +57,29 @@ def test_serve_refuses_a_file_that_is_not_a_bundle_with_one_line(tmp_path):
     assert result.stderr.strip().startswith("error: ") and "Traceback" not in result.stderr
 
 
-SLOW_CLIENTS = 150  # more than the 100 connections waitress accepts by default
+SLOW_CLIENTS = 150  # more than the 100 connections that took a kiosk offline under an earlier server's defaults
+
+
+@contextlib.contextmanager
+def served(bundle: Path, tmp_path: Path, *args: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run the real `waypost serve` over bundle on a free loopback port; yield its address and process.
+
+    The process is stopped with SIGTERM, as systemd stops it, when the block ends.
+    """
+    port = free_port()
+    env = {**os.environ, "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"),
+           **{f"WAYPOST_{name}": value for name, value in settings.items()}}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--bundle", str(bundle), "--port", str(port), *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/")
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+        server.communicate(timeout=60)
 
 
 @contextlib.contextmanager
@@ -75,22 +98,89 @@ def slow_clients(url: str, count: int) -> Iterator[list[socket.socket]]:
             s.close()
 
 
-def test_a_reader_is_served_while_150_slow_clients_hold_connections(make_app):
-    app = make_app()
-    options = waitress_options(app.config, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    assert options["connection_limit"] > SLOW_CLIENTS
-    with serving(app, **options) as url, slow_clients(url, SLOW_CLIENTS):
-        # The listen queue is first come, first served: this request is
-        # accepted only after every slow client before it has been.
+def test_a_reader_is_served_while_150_slow_clients_hold_connections(bundle_path, tmp_path):
+    with served(bundle_path, tmp_path) as (url, _), slow_clients(url, SLOW_CLIENTS):
         response = requests.get(f"{url}/en/", headers={"Connection": "close"}, timeout=30)
         assert response.status_code == 200
 
 
-def test_with_waitress_defaults_150_slow_clients_leave_a_reader_waiting(make_app):
-    # What `serve` ran before; the test above would fail the same way without the new settings.
-    with serving(make_app(), threads=8) as url, slow_clients(url, SLOW_CLIENTS):
-        with pytest.raises(requests.ReadTimeout):
-            requests.get(f"{url}/en/", headers={"Connection": "close"}, timeout=3)
+def test_connections_beyond_the_limit_wait_and_a_client_that_trickles_its_header_is_cut_off(bundle_path, tmp_path):
+    # SERVER_CONNECTION_LIMIT is granian's backpressure: the third connection waits behind two silent ones,
+    # until SERVER_CHANNEL_TIMEOUT (the whole header's time, however slowly it comes) closes them.
+    with served(bundle_path, tmp_path, SERVER_CONNECTION_LIMIT="2", SERVER_CHANNEL_TIMEOUT="3") as (url, _):
+        with slow_clients(url, 2) as held:
+            started = time.monotonic()
+            response = requests.get(f"{url}/en/", headers={"Connection": "close"}, timeout=30)
+            waited = time.monotonic() - started
+            assert response.status_code == 200
+            assert waited >= 2, "served before the silent clients were closed: the limit did nothing"
+            for s in held:
+                said = s.recv(64)  # the end of the connection, or a 408 before it
+                assert said == b"" or said.startswith(b"HTTP/1.1 408"), said
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=30) as trickle:
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 20 and not closed:
+                try:
+                    trickle.sendall(b"X")
+                    time.sleep(0.5)
+                except OSError:
+                    closed = True
+            assert closed, "a client sending one byte every half second was never cut off"
+            assert time.monotonic() - started < 10
+
+
+def test_sigterm_stops_the_server_cleanly_with_the_last_access_log_lines_written(bundle_path, tmp_path):
+    with served(bundle_path, tmp_path, ACCESS_LOG="true") as (url, server):
+        too_big = requests.get(f"{url}/en/", headers={"X-Big": "a" * 64 * 1024}, timeout=30)
+        assert too_big.status_code == 431  # a header no browser sends is refused, not buffered
+        response = requests.get(f"{url}/en/?last", timeout=30)
+        assert response.headers["Server"] == "Waypost"  # not the server's name and version
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=60)
+    assert server.returncode == 0, err
+    assert "GET /en/ 200" in err and "Traceback" not in err
+
+
+def test_a_worker_that_dies_is_started_again(bundle_path, tmp_path):
+    with served(bundle_path, tmp_path) as (url, server):
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        (worker,) = [int(pid) for pid in children.read_text().split()]
+        os.kill(worker, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = [int(pid) for pid in children.read_text().split()]
+            if now and now != [worker]:
+                break
+            time.sleep(0.2)
+        wait_for(f"{url}/en/")
+        assert requests.get(f"{url}/en/", timeout=30).status_code == 200
+        assert server.poll() is None and now != [worker]
+
+
+def test_serve_listens_on_one_address_or_on_every_address(bundle_path, tmp_path):
+    refused = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--bundle", str(bundle_path), "--port", str(free_port()),
+         "--host", "127.0.0.1", "--host", "127.0.0.2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().startswith("error: waypost serve listens on one address, not 127.0.0.1, 127.0.0.2")
+    assert bind_address(["0.0.0.0", "::", "0.0.0.0"]) == "::"
+    assert bind_address(["192.0.2.1"]) == "192.0.2.1"
+
+
+def test_every_address_takes_ipv4_and_ipv6(bundle_path, tmp_path):
+    if Path("/proc/sys/net/ipv6/bindv6only").read_text().strip() != "0" or not socket.has_ipv6:
+        pytest.skip("this machine keeps IPv6 sockets to IPv6")
+    with served(bundle_path, tmp_path, "--host", "0.0.0.0", "--host", "::") as (url, _):
+        port = url.rsplit(":", 1)[1]
+        assert requests.get(f"http://127.0.0.1:{port}/en/", timeout=30).status_code == 200
+        try:
+            six = requests.get(f"http://[::1]:{port}/en/", timeout=30)
+        except requests.ConnectionError:
+            pytest.skip("no IPv6 loopback here")
+        assert six.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -108,11 +198,12 @@ def test_the_connection_limit_stays_below_the_open_file_limit(wanted, file_limit
 
 def test_serve_options_come_from_settings_and_threads_overrides_them(make_app):
     app = make_app(SERVER_THREADS=3, SERVER_CONNECTION_LIMIT=700, SERVER_CHANNEL_TIMEOUT=12)
-    options = waitress_options(app.config, 1_048_576)
-    assert (options["threads"], options["connection_limit"], options["channel_timeout"]) == (3, 700, 12)
-    assert options["asyncore_use_poll"] is True  # select() cannot watch more than 1024 descriptors
-    assert options["cleanup_interval"] <= 12
-    assert waitress_options(app.config, 1_048_576, threads=5)["threads"] == 5
+    options = server_options(app.config, 1_048_576)
+    assert (options["blocking_threads"], options["backpressure"]) == (3, 700)
+    assert options["http1_settings"].header_read_timeout == 12_000
+    assert options["http1_settings"].max_buffer_size == MAX_HEADER_BYTES
+    assert server_options(app.config, 1_048_576, threads=5)["blocking_threads"] == 5
+    assert server_options(app.config, 1024)["backpressure"] == 512
 
 
 def test_raising_the_file_limit_never_lowers_it():

@@ -30,7 +30,7 @@ def site(tmp_path_factory):
     loaded = load_content(content_dir)
     assert not loaded.errors, [str(p) for p in loaded.errors]
     build_bundle(loaded, folder / "live.bundle")
-    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "live.bundle")}), threads=6) as url:
+    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "live.bundle")})) as url:
         yield url
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import platform
 import subprocess
@@ -17,7 +16,6 @@ from app import kiosk_state
 from app.bundle.build import build_bundle
 from app.content.load import load_content
 from app.web import cache, store
-from app.web.server import OncePerInterval
 
 from .helpers import edit_article
 
@@ -117,15 +115,6 @@ def test_memory_never_answers_with_the_old_bundle_after_a_swap():
     assert memory.owner == new and isinstance(memory.entries, OrderedDict)
 
 
-def test_waitress_queue_warnings_are_said_once_a_minute():
-    records = [logging.LogRecord("waitress.queue", logging.WARNING, "", 0, "Task queue depth is %d", (n,), None)
-               for n in range(100)]  # fmt: skip
-    once = OncePerInterval(60)
-    assert [once.filter(r) for r in records].count(True) == 1
-    once.last -= 61
-    assert once.filter(records[0])
-
-
 # marshmallow too: about 90 ms to import, so the JSON schemas (app/web/schemas.py) load with the first JSON answer.
 NOT_FOR_SERVING = ("app.content", "app.distribution", "app.bundle.build", "nacl", "markdown_it", "nh3", "pyphen",
                    "sqlite_utils", "yaml", "babel.messages.frontend", "babel.messages.extract", "marshmallow",
@@ -133,12 +122,23 @@ NOT_FOR_SERVING = ("app.content", "app.distribution", "app.bundle.build", "nacl"
 
 
 def test_the_server_starts_without_the_authoring_or_distribution_code():
-    code = "import sys, app.cli.commands, app.web, app.web.server; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, app.cli.commands, app.web, app.server; print(' '.join(sorted(sys.modules)))"
     found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     modules = found.stdout.split()
-    assert "app.web.server" in modules
+    assert "app.server" in modules
     assert [m for m in modules if m.startswith(NOT_FOR_SERVING)] == []
     assert [m for m in modules if m.startswith("app.cli")] == ["app.cli", "app.cli.commands", "app.cli.console"]
+
+
+def test_the_supervising_process_never_loads_the_web_app():
+    # `serve` checks, binds and forks; only the worker builds the Flask app, so its memory is not held twice.
+    code = ("import sys, app.cli.commands, app.server, granian.server; from app import settings; "
+            "app.server.server_options(settings.resolve(), 1024); print(' '.join(sorted(sys.modules)))")  # fmt: skip
+    found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    modules = found.stdout.split()
+    assert "granian.server" in modules
+    assert [m for m in modules if m.split(".")[0] in ("flask", "jinja2", "werkzeug", "flask_babel")] == []
+    assert [m for m in modules if m.startswith("app.web")] == []
 
 
 def test_every_command_is_still_listed_and_runs(tmp_path):
@@ -225,7 +225,7 @@ def test_serve_writes_the_access_log_in_batches_and_loses_nothing_at_stop(bundle
 
 
 def test_malloc_arenas_are_bounded_unless_the_environment_says_otherwise():
-    from app.web.server import bound_malloc_arenas
+    from app.server import bound_malloc_arenas
 
     assert bound_malloc_arenas({"MALLOC_ARENA_MAX": "4"}) is False  # the operator's choice stands
     # On glibc (this machine, every Debian kiosk) the limit is set; elsewhere nothing happens.

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections import deque
-from collections.abc import Iterable, Iterator
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import brotli
@@ -46,6 +47,8 @@ BLOCK_QUALITY = 9
 # No block (or dictionary) inflates to more than this: a damaged or hostile one cannot make a reader
 # inflate more (an article larger than BLOCK_BYTES has a block of its own).
 MAX_BLOCK_RAW = 64 * 1024 * 1024
+# What a partial read asks brotli for at a time (see _Inflating.upto).
+STEP = 16 * 1024
 
 
 class BlockError(sqlite3.DatabaseError):
@@ -154,48 +157,150 @@ def _with_dictionary(
         new = False
 
 
+class InflatedBlocks:
+    """A small least-recently-used store of inflated blocks (or their first bytes), bounded in bytes.
+
+    One per process, shared by every thread. It is keyed by what identifies a
+    bundle file and a block in it (BundleConnection.cache_key), never by block
+    number alone, so a swapped-in bundle never reads a block of the one before.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.found = self.missed = 0  # looks that found a block kept or not, for bench/search_compare.py
+
+    def get(self, key: Hashable, need: int = 0) -> bytes | None:
+        """Return the bytes kept for key when there are at least need of them (and keep them longest), or None."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or len(found) < need:
+                self.missed += 1
+                return None
+            self._entries.move_to_end(key)
+            self.found += 1
+            return found
+
+    def put(self, key: Hashable, raw: bytes) -> None:
+        """Keep raw for key, dropping the least recently used blocks beyond the bound."""
+        if len(raw) > self.max_bytes // 4:  # one huge article must not empty the store
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self.held += len(raw) - (len(old) if old is not None else 0)
+            self._entries[key] = raw
+            while self.held > self.max_bytes:
+                _key, dropped = self._entries.popitem(last=False)
+                self.held -= len(dropped)
+
+    def clear(self) -> None:
+        """Forget every block."""
+        with self._lock:
+            self._entries.clear()
+            self.held = 0
+
+
+# 4 MB of inflated HTML (about 40 whole blocks, more of the first bytes of blocks). Replaying 300 distinct
+# queries drawn by word frequency, en and ar in turn, on the 10,000-article bench corpus
+# (bench/search_compare.py --replay 150): 20 % of the article reads of their first pages found their
+# block kept by the queries before, and a query cost 22 % less CPU (7 % and 9 % at 2 MB, 36 % and 38 %
+# at 8 MB). It costs its size in memory once searches have filled it; small content sets fit whole.
+INFLATED = InflatedBlocks(4 * 1024 * 1024)
+
+
+class BundleConnection(sqlite3.Connection):
+    """A connection to a bundle file; `cache_key` names that file for INFLATED (None: share nothing)."""
+
+    cache_key: Hashable | None = None
+
+
 class BlockReader:
     """Read articles' HTML from a bundle's blocks, keeping the last block inflated for the next read.
 
     Reading rows in block order (as logical_rows does) inflates each block once.
+    With partial, a block is inflated only as far as the article read needs
+    (a later article of the same block continues from there), and what was
+    inflated is kept in INFLATED when the connection names its file. Without
+    it (checking a bundle), every block is inflated to its end, so a block
+    cut short or too large is refused even past its last article.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, partial: bool = False) -> None:
         self.conn = conn
+        self.partial = partial
+        self.file = getattr(conn, "cache_key", None) if partial else None
         self.block: int | None = None
         self.raw = b""
+        self._inflating: _Inflating | None = None
 
     def html(self, block: int, start: int, size: int) -> str:
         """Return the HTML an article row points at, or raise BlockError."""
         if not (isinstance(start, int) and isinstance(size, int) and 0 <= start and 0 <= size):
             raise BlockError(f"article block {block} has an article outside it")
+        end = start + size
         if block != self.block:
-            self.block, self.raw = None, b""
-            self.raw, self.block = self._inflate(block), block
-        if start + size > len(self.raw):
+            self.block, self.raw, self._inflating = None, b"", None
+            kept = INFLATED.get((self.file, block), end) if self.file is not None else None
+            self.raw, self.block = kept or b"", block
+        if end > len(self.raw) or not self.raw:
+            if self._inflating is None:
+                self._inflating = _Inflating(self.conn, block)
+            self.raw = self._inflating.upto(end if self.partial else None)
+            if self.file is not None:
+                INFLATED.put((self.file, block), self.raw)
+        if end > len(self.raw):
             raise BlockError(f"article block {block} is shorter than its articles")
         try:
-            return self.raw[start : start + size].decode("utf-8")
+            return self.raw[start:end].decode("utf-8")
         except UnicodeDecodeError:
             raise BlockError(f"article block {block} does not hold its articles' HTML") from None
 
-    def _inflate(self, block: int) -> bytes:
-        row = self.conn.execute(
+
+class _Inflating:
+    """One block's brotli stream being inflated, its dictionary already read: as far as asked, then further."""
+
+    def __init__(self, conn: sqlite3.Connection, block: int) -> None:
+        row = conn.execute(
             "SELECT b.data, d.data FROM article_blocks b LEFT JOIN article_dictionaries d ON d.id = b.dictionary"
             " WHERE b.id = ?",
             (block,),
         ).fetchone()
         if row is None or not isinstance(row[0], bytes) or not isinstance(row[1], bytes):
             raise BlockError(f"article block {block} or its dictionary is missing")
-        decompressor = brotli.Decompressor()
+        self.block = block
+        self.decompressor = brotli.Decompressor()
         try:
-            _stream(decompressor, row[1])  # the dictionary: the text the block's stream starts with
-            raw = _stream(decompressor, row[0])
+            _stream(self.decompressor, row[1])  # the dictionary: the text the block's stream starts with
         except brotli.error:
             raise BlockError(f"article block {block} is damaged") from None
-        if not decompressor.is_finished():
-            raise BlockError(f"article block {block} is cut short")
-        return raw
+        self.pending: bytes = row[0]
+        self.parts: list[bytes] = []
+        self.have = 0
+
+    def upto(self, end: int | None) -> bytes:
+        """Return the block's bytes inflated so far, having inflated at least end of them (None: all)."""
+        limit = MAX_BLOCK_RAW + 1
+        try:
+            while (end is None or self.have < end) and not self.decompressor.is_finished():
+                # brotli fills a first output buffer of about 32 KB, then larger ones: asked for more
+                # than that at once it gives most of the block, so a partial read asks for a little at a
+                # time and gets about 32 KB a call.
+                want = limit - self.have if end is None else min(limit - self.have, end - self.have, STEP)
+                out = self.decompressor.process(self.pending, output_buffer_limit=want)
+                self.pending = b""
+                if not out:
+                    raise BlockError(f"article block {self.block} is cut short")
+                self.parts.append(out)
+                self.have += len(out)
+                if self.have > MAX_BLOCK_RAW:
+                    raise BlockError("an article block inflates past its bound")
+        except brotli.error:
+            raise BlockError(f"article block {self.block} is damaged") from None
+        if len(self.parts) > 1:
+            self.parts = [b"".join(self.parts)]
+        return self.parts[0] if self.parts else b""
 
 
 def _stream(decompressor: Any, data: bytes) -> bytes:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from app.bundle import search as searching
-from app.bundle.blocks import BlockReader
+from app.bundle.blocks import BlockReader, BundleConnection
 from app.bundle.schema import (
     APPLICATION_ID,
     CONTENT_META,
@@ -33,14 +34,21 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # immutable: bundles are replaced by renaming a new file into place, never
     # changed, so SQLite may skip locking and change detection.
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    before = _file_identity(path)
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BundleConnection)
     conn.row_factory = sqlite3.Row
     harden(conn)
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if app_id != APPLICATION_ID:
             raise BundleError(f"{path} is not a Waypost bundle")
-        version = meta(conn).get("schema_version")
+        facts = meta(conn)
+        version = facts.get("schema_version")
+        # Inflated blocks are shared by the connections to this very file (blocks.INFLATED): the same
+        # digest is not enough, as two builds of the same rows may lay their blocks out differently.
+        # A file renamed into place while this one opened is shared with nothing.
+        if before is not None and before == _file_identity(path):
+            conn.cache_key = (*before, facts.get("content_digest", ""))
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         conn.close()
         raise BundleError(f"{path} is not a readable SQLite file ({exc})") from None
@@ -51,6 +59,15 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.close()
         raise BundleError(str(schema_refusal(path, version)))
     return conn
+
+
+def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
+    """Return what changes when a file is replaced by a rename or rewritten, or None when it is gone."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
 
 
 def harden(conn: sqlite3.Connection) -> None:
@@ -162,7 +179,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     if not found:
         return None
     result = found[0]
-    result["html"] = BlockReader(conn).html(result.pop("block"), result.pop("start"), result.pop("size"))
+    result["html"] = BlockReader(conn, partial=True).html(result.pop("block"), result.pop("start"), result.pop("size"))
     # The bundle keeps an article's HTML only; its plain text (the offline index, packs) comes from it.
     result["text"] = searching.html_text(result["html"])
     result["sensitive"] = bool(result.pop("marked"))
@@ -196,21 +213,39 @@ def glossary_synonyms(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [{"id": r["id"], "term": r["term"], "synonyms": json.loads(r["synonyms"])} for r in rows]
 
 
-def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int) -> dict:
+def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: int, page: int = 1) -> dict:
     """Find articles in lang (and untranslated source articles) matching a reader's query.
 
-    Returns the folded terms, the total count and up to `limit` results with
-    highlighted snippets; any text at all is a valid query. The index itself
-    keeps to the articles a page in lang shows (search.scope_expression), ranks
-    and cuts to `limit`; only those rows are read, and only their snippets made.
+    Returns the folded terms, the total count, the page shown and the number
+    of pages, and up to `limit` results of that page with highlighted
+    snippets; any text at all is a valid query, and a page past the last is
+    the last. The index itself keeps to the articles a page in lang shows
+    (search.scope_expression), ranks and cuts to the page; only those rows
+    are read, and only their snippets made.
     """
     terms = searching.query_terms(query)
     if not terms:
-        return {"terms": [], "total": 0, "results": []}
+        return {"terms": [], "total": 0, "results": [], "page": 1, "pages": 1}
     match = searching.match_expression(terms, lang)
     if limit < 1:
-        total = conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0]
-        return {"terms": terms, "total": total, "results": []}
+        return {"terms": terms, "total": _count(conn, match), "results": [], "page": 1, "pages": 1}
+    results = _ranked(conn, lang, terms, match, limit, (page - 1) * limit)
+    total = results[0]["total"] if results else 0
+    if not results and page > 1:  # past the last page (an old link, a typed number): the last page
+        total = _count(conn, match)
+        page = max(1, -(-total // limit))
+        results = _ranked(conn, lang, terms, match, limit, (page - 1) * limit)
+    reader = BlockReader(conn, partial=True)
+    # In block order, so results sharing a block inflate it once, and only as far as the last of them.
+    for result in sorted(results, key=lambda r: (r["block"], r["start"])):
+        html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
+        result["snippet"] = searching.html_snippet(html, terms)
+        del result["total"]
+    return {"terms": terms, "total": total, "results": results, "page": page, "pages": max(1, -(-total // limit))}
+
+
+def _ranked(conn: sqlite3.Connection, lang: str, terms: list[str], match: str, limit: int, offset: int) -> list[dict]:
+    """Return the rows of one page of hits, best first, each with the count of all hits."""
     # Ranked as bm25 ranks when the index keeps no term frequencies (detail=none, schema.FTS_OPTIONS),
     # where FTS5's own bm25() is 0 for every row: articles whose title holds more of the terms first,
     # then shorter ones (every hit holds every term, so only its length tells). FTS5 keeps each row's
@@ -219,29 +254,26 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
     rows = conn.execute(
         f"""
         WITH titled AS MATERIALIZED (SELECT id, count(*) AS n FROM ({titles}) GROUP BY id),
+        -- One pass of the index gives the hits, counted and ranked from there: a window count over
+        -- the ranked rows cost more than the match itself for a common word (bench/bundle_scale.py).
+        hits AS MATERIALIZED (SELECT rowid AS id FROM search WHERE search MATCH ?),
         top AS MATERIALIZED (
-            -- The count of every hit comes from the same pass over them as the ranking.
-            SELECT s.rowid AS id, coalesce(t.n, 0) AS n, d.sz AS sz, count(*) OVER () AS total
-            FROM search s JOIN search_docsize d ON d.id = s.rowid LEFT JOIN titled t ON t.id = s.rowid
-            WHERE search MATCH ?
-            ORDER BY n DESC, length(d.sz), d.sz, s.rowid LIMIT ?
+            SELECT h.id, coalesce(t.n, 0) AS n, d.sz AS sz
+            FROM hits h JOIN search_docsize d ON d.id = h.id LEFT JOIN titled t ON t.id = h.id
+            ORDER BY n DESC, length(d.sz), d.sz, h.id LIMIT ? OFFSET ?
         )
         SELECT a.lang, a.slug, a.topic, a.title, a.summary, a.block, a.start, a.size, a.lang != ? AS fallback,
-               top.total
+               (SELECT count(*) FROM hits) AS total
         FROM top JOIN articles a ON a.id = top.id
         ORDER BY top.n DESC, length(top.sz), top.sz, a.slug
         """,
-        (*(searching.title_expression([term]) for term in terms), match, limit, lang),
+        (*(searching.title_expression([term]) for term in terms), match, limit, offset, lang),
     )
-    results = _rows(rows)
-    total = results[0]["total"] if results else 0
-    reader = BlockReader(conn)
-    # In block order, so results sharing a block inflate it once.
-    for result in sorted(results, key=lambda r: (r["block"], r["start"])):
-        html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
-        result["snippet"] = searching.html_snippet(html, terms)
-        del result["total"]
-    return {"terms": terms, "total": total, "results": results}
+    return _rows(rows)
+
+
+def _count(conn: sqlite3.Connection, match: str) -> int:
+    return int(conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", (match,)).fetchone()[0])
 
 
 def storage(path: str | Path) -> dict[str, int] | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -181,7 +181,7 @@ def _slug(name: str) -> str:
 
 
 def _serve_help() -> str:
-    lines = ["Serve the guidance site with a production WSGI server (waitress).", "",
+    lines = ["Serve the guidance site with a production WSGI server (granian).", "",
              "\b", "Settings (environment variables):"]  # fmt: skip
     lines += [f"  WAYPOST_{s.name}: {s.help}" for s in settings.SETTINGS]
     lines += ["", "\b", "Example:", "  waypost serve --host 0.0.0.0 --port 8000"]
@@ -198,42 +198,50 @@ def _serve_help() -> str:
 @click.option("--threads", type=click.IntRange(1, 64),
               help="Threads that answer requests [default: WAYPOST_SERVER_THREADS, 8].")  # fmt: skip
 def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: bool, threads: int | None) -> None:
-    from app.web import create_app
-    from app.web.server import (
+    from app.server import (
+        MAX_BODY_BYTES,
         ListenError,
         bound_malloc_arenas,
-        configure_access_log,
         create_server,
         is_lan_url,
         raise_file_limit,
         reader_addresses,
-        waitress_options,
+        server_options,
     )
 
     bound_malloc_arenas(os.environ)  # before any thread is started
-    app = create_app({"BUNDLE": str(bundle_path)} if bundle_path else None)
-    live = Path(app.config["BUNDLE"])
-    _prepare_bundle(app.config, app.instance_path, live, demo)
-    options = waitress_options(app.config, raise_file_limit(), threads)
-    if options["connection_limit"] < app.config["SERVER_CONNECTION_LIMIT"]:
-        click.echo(f"Accepting at most {options['connection_limit']} connections: the open-file limit allows no more")
-    try:
-        server = create_server(app, hosts, port, options)
-    except ListenError as exc:
-        fail(str(exc))
-    configure_access_log(bool(app.config["ACCESS_LOG"]))
-    click.echo(f"Serving {live} (Ctrl+C stops). Phones can open:")
-    addresses = reader_addresses(hosts, port, app.config["PUBLIC_URL"])
-    for address in addresses:
-        click.echo(f"  {address}")
+    overrides: dict[str, Any] = {"BUNDLE": str(bundle_path)} if bundle_path else {}
+    # This process only checks and supervises: the app is built in the worker, so its memory is not held twice.
+    config = settings.resolve(overrides)
+    instance = settings.instance_path().resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    live = Path(config["BUNDLE"])
+    _prepare_bundle(config, str(instance), live, demo)
+    options = server_options(config, raise_file_limit(), threads)
+    if options["backpressure"] < config["SERVER_CONNECTION_LIMIT"]:
+        click.echo(f"Accepting at most {options['backpressure']} connections: the open-file limit allows no more")
+    addresses = reader_addresses(hosts, port, config["PUBLIC_URL"])
     # The poster's address when there is no PUBLIC_URL: a network address of this
     # machine (never loopback, never the mDNS name that some phones cannot resolve).
-    app.config["SERVED_ADDRESSES"] = [a for a in addresses if is_lan_url(a)]
-    if all(h.startswith("127.") or h == "::1" for h in hosts) and not app.config["PUBLIC_URL"]:
+    overrides |= {"SERVED_ADDRESSES": [a for a in addresses if is_lan_url(a)], "MAX_CONTENT_LENGTH": MAX_BODY_BYTES}
+    try:
+        server = create_server(partial(_web_app, overrides), hosts, port, options, bool(config["ACCESS_LOG"]))
+    except ListenError as exc:
+        fail(str(exc))
+    click.echo(f"Serving {live} (Ctrl+C stops). Phones can open:")
+    for address in addresses:
+        click.echo(f"  {address}")
+    if all(h.startswith("127.") or h == "::1" for h in hosts) and not config["PUBLIC_URL"]:
         click.echo("  (only this machine can: --host 0.0.0.0 listens on the local network)")
-    # systemd stops the service with SIGTERM: leave through the exit handlers, which write the last log lines.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    # Granian stops its worker on SIGTERM (systemd) or SIGINT, letting it finish what it answers, and returns.
     server.run()
+
+
+def _web_app(overrides: dict) -> Any:
+    """Build the Flask app `serve` serves: called in the worker process, once it has been forked."""
+    from app.web import create_app
+
+    return create_app(overrides)
 
 
 def _prepare_bundle(config: dict, instance_path: str, live: Path, demo: bool) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import PYTHON_FORMAT, Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 from app import __version__, fsutil
@@ -95,6 +95,8 @@ def update(translations: Path) -> list[tuple[Path, bool]]:
 
     New strings arrive untranslated, strings close to an old one arrive as
     fuzzy suggestions, and strings no longer used are kept as obsolete entries.
+    A suggestion whose placeholders are not the new string's is dropped
+    (`drop_misleading_guesses`): it was the translation of another sentence.
     """
     translations = Path(translations)
     template = read_catalog(translations / TEMPLATE)
@@ -102,8 +104,38 @@ def update(translations: Path) -> list[tuple[Path, bool]]:
     for path in catalogs(translations):
         catalog = read_catalog(path, locale=path.parent.parent.name)
         catalog.update(template, update_creation_date=True)
+        drop_misleading_guesses(catalog)
         results.append((path, _write_if_changed(path, _po_bytes(catalog))))
     return results
+
+
+def _placeholders(texts: str | tuple[str, ...] | list[str] | None) -> set[str]:
+    """Return the named python-format placeholders in a message's text or forms (`%(place)s` is "place")."""
+    forms = [texts] if isinstance(texts, str) else list(texts or ())
+    return {name for form in forms for name, _flags, kind in PYTHON_FORMAT.findall(form or "") if name and kind != "%"}
+
+
+def drop_misleading_guesses(catalog: Catalog) -> list[Message]:
+    """Empty the fuzzy suggestions whose placeholders differ from their new string's; return those dropped.
+
+    Babel suggests the translation of the closest old string, which for a
+    short one can be another sentence altogether ("Places in %(place)s"
+    given the translation of "Expires on %(date)s."). A suggestion that
+    names a placeholder the new string lacks, or lacks one it has, is such a
+    guess: a translator who accepts it in haste ships a wrong sentence whose
+    formatting also fails. Suggestions with the same placeholders stay, for
+    the translator to check against the previous string.
+    """
+    dropped = []
+    for message in messages(catalog):
+        if not message.fuzzy or not message.previous_id or not is_translated(message, partly=True):
+            continue
+        if _placeholders(message.string) != _placeholders(message.id):
+            message.string = ("",) * len(message.string) if isinstance(message.string, tuple | list) else ""
+            message.flags.discard("fuzzy")
+            message.previous_id = []
+            dropped.append(message)
+    return dropped
 
 
 def init_catalog(translations: Path, locale: Locale, plural: str | None = None) -> Path:
@@ -164,7 +196,9 @@ def is_translated(message: Message, partly: bool = False) -> bool:
 
 def _po_bytes(catalog: Catalog) -> bytes:
     out = io.BytesIO()
-    write_po(out, catalog, width=0)  # unwrapped: one line per string, clean diffs
+    # Unwrapped: one line per string, clean diffs. No `#| msgid` lines: Babel's reader
+    # drops them, so the next update would remove them again.
+    write_po(out, catalog, width=0)
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app import kiosk_state
 from app.bundle import read as bundle
+from app.bundle import search as searching
 from app.bundle import service_search
 from app.web import store
 from app.web.freshness import freshness
@@ -24,6 +25,19 @@ def error_response(status: int, message: str) -> tuple[Response, int]:
     from app.web import schemas  # marshmallow loads with the first JSON answer
 
     return jsonify(error=schemas.ErrorSchema().dump({"status": status, "message": message})), status
+
+
+def searched(lang: str, query: str) -> tuple[dict, dict]:
+    """Return one page of the guidance a query finds (`?page=`), and the local help it finds on the first.
+
+    Local help has its own index (app/bundle/service_search.py), searched in
+    every language; it heads the first page only, as later pages carry more guidance.
+    """
+    db, source, limit = store.get_db(), store.source_language(), current_app.config["SEARCH_RESULTS"]
+    found = bundle.search(db, lang, source, query, limit, searching.page_number(request.args.get("page")))
+    if found["page"] > 1:
+        return found, {"terms": found["terms"], "places": [], "services": [], "total": 0}
+    return found, service_search.search(db, query, lang, source, limit)
 
 
 def _check_lang(lang: str) -> None:
@@ -82,9 +96,7 @@ def search(lang: str) -> Response:
 
     _check_lang(lang)
     query = request.args.get("q", "")
-    db, source, limit = store.get_db(), store.source_language(), current_app.config["SEARCH_RESULTS"]
-    found = bundle.search(db, lang, source, query, limit)
-    local = service_search.search(db, query, lang, source, limit)
+    found, local = searched(lang, query)
     payload = {"query": query, **found, "places": local["places"], "services": local["services"],
                "services_total": local["total"]}  # fmt: skip
     return jsonify(schemas.SearchSchema().dump(payload))

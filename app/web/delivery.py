@@ -30,6 +30,8 @@ PRIVACY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Permissions-Policy": permissions_policy(),
+    # Not the server software's name and version, which tell an attacker what to try.
+    "Server": "Waypost",
 }
 
 

@@ -22,10 +22,9 @@ from flask_babel import format_date
 from werkzeug.exceptions import HTTPException
 
 from app.bundle import read as bundle
-from app.bundle import service_search
 from app.i18n import runtime as i18n
 from app.web import store
-from app.web.api import error_response
+from app.web.api import error_response, searched
 from app.web.cache import STATIC_EXPORT
 from app.web.freshness import Freshness, freshness
 from app.web.sizes import offline_sizes
@@ -212,11 +211,9 @@ def glossary() -> str:
 @bp.get("/<lang>/search")
 def search() -> str:
     query = request.args.get("q", "")
-    db, source, limit = store.get_db(), store.source_language(), current_app.config["SEARCH_RESULTS"]
-    found = bundle.search(db, g.lang, source, query, limit)
-    # Local help has its own index (app/bundle/service_search.py), searched in every language.
-    local = service_search.search(db, query, g.lang, source, limit)
-    return render_template("pages/search.html", query=query, found=found, language=language, local=local)
+    found, local = searched(g.lang, query)
+    first = (found["page"] - 1) * current_app.config["SEARCH_RESULTS"] + 1
+    return render_template("pages/search.html", query=query, found=found, language=language, local=local, first=first)
 
 
 def language(code: str) -> dict[str, str]:

@@ -1,15 +1,21 @@
-"""How `waypost serve` runs waitress so that slow clients cannot take a kiosk offline.
+"""How `waypost serve` runs granian so that slow clients cannot take a kiosk offline.
 
-Waitress reads every request on one asynchronous loop and hands only complete
-requests to its threads, so a client that trickles a request header byte by
-byte ("slowloris") holds a connection, not a thread. What such clients
-exhaust is the connection limit (100 by default): once it is reached waitress
-stops accepting, and every phone waits. A channel's inactivity timer restarts
-on every byte received, so a short timeout only sheds clients that go silent;
-the defence against a trickle is a connection limit far above what one
-attacker plausibly opens, which needs file descriptors and `poll()` (select()
-cannot watch descriptors numbered above 1024). Caddy in front does better
-still: it buffers whole requests before they reach waitress.
+Granian reads and writes every socket in Rust (hyper on tokio) and calls the
+Flask app from a few Python threads only with a complete request, so a
+client that trickles a request header byte by byte ("slowloris") holds a
+connection, never a thread. Hyper gives a client SERVER_CHANNEL_TIMEOUT
+seconds for its whole header, however slowly it sends it, and then closes
+the connection. What slow clients can still exhaust is the connection limit
+(granian's `backpressure`: connections beyond it wait in the kernel's
+backlog), so that limit is set far above what one attacker plausibly opens,
+which needs file descriptors: `serve` raises its open-file limit first.
+
+One worker process answers, forked from `serve`, which only checks the
+bundle and the address first and then supervises: the worker builds the
+Flask app, so the app's memory is not held twice, and a worker that dies
+is started again. The interpreter lock makes a second worker on a small
+machine cost memory for little. Caddy in front still does better
+for a kiosk on the open Internet: it buffers whole requests.
 """
 
 from __future__ import annotations
@@ -25,17 +31,19 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# Descriptors kept free for what is not a client: the listening sockets,
-# waitress's wake-up pipe, bundle files, logs, a response spooled to disk.
+# Descriptors kept free for what is not a client: the listening socket,
+# granian's own pipes, bundle files, logs.
 RESERVED_FDS = 256
 # No page needs a request body, and no browser sends a header this large;
 # small caps keep what a thousand half-sent requests can make the kiosk buffer
-# in memory, and stop any request spilling into a temporary file.
+# in memory (the body cap is Flask's MAX_CONTENT_LENGTH, for what reads one).
+# The header cap is hyper's read buffer, which may take one more read past
+# it: a request head over about 40 KB is answered 431 (measured).
 MAX_HEADER_BYTES = 32 * 1024
 MAX_BODY_BYTES = 64 * 1024
 
@@ -59,20 +67,18 @@ def connection_limit(wanted: int, file_limit: int) -> int:
     return max(1, min(wanted, file_limit - RESERVED_FDS, file_limit // 2))
 
 
-def waitress_options(config: Mapping[str, Any], file_limit: int, threads: int | None = None) -> dict[str, Any]:
-    """Return the waitress settings for an app's config; threads overrides SERVER_THREADS."""
-    timeout = int(config["SERVER_CHANNEL_TIMEOUT"])
+def server_options(config: Mapping[str, Any], file_limit: int, threads: int | None = None) -> dict[str, Any]:
+    """Return the granian settings for an app's config; threads overrides SERVER_THREADS."""
+    from granian.http import HTTP1Settings
+
     return {
-        "threads": threads or int(config["SERVER_THREADS"]),
-        "connection_limit": connection_limit(int(config["SERVER_CONNECTION_LIMIT"]), file_limit),
-        "channel_timeout": timeout,
-        # Look for idle channels often enough that the timeout means what it says.
-        "cleanup_interval": max(1, min(timeout // 4, 30)),
-        "asyncore_use_poll": True,
+        "blocking_threads": threads or int(config["SERVER_THREADS"]),
+        "backpressure": connection_limit(int(config["SERVER_CONNECTION_LIMIT"]), file_limit),
         "backlog": 1024,
-        "max_request_header_size": MAX_HEADER_BYTES,
-        "max_request_body_size": MAX_BODY_BYTES,
-        "ident": "Waypost",
+        "http1_settings": HTTP1Settings(
+            header_read_timeout=int(config["SERVER_CHANNEL_TIMEOUT"]) * 1000,
+            max_buffer_size=MAX_HEADER_BYTES,
+        ),
     }
 
 
@@ -104,49 +110,84 @@ class ListenError(Exception):
     """An address `waypost serve` cannot listen on, said in one line."""
 
 
-class OncePerInterval(logging.Filter):
-    """Let one record through per interval: the rest, said again and again under load, are dropped."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__()
-        self.seconds = seconds
-        self.last = -float("inf")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        now = time.monotonic()
-        if now - self.last < self.seconds:
-            return False
-        self.last = now
-        return True
+WILDCARDS = {"0.0.0.0", "::"}
 
 
-QUEUE_WARNING_SECONDS = 60
+def bind_address(hosts: Sequence[str]) -> str:
+    """Return the one address granian listens on for the --host values, or raise ListenError.
 
-
-def quiet_queue_warnings() -> None:
-    """Say "Task queue depth is N" once a minute at most, not for every request that waits.
-
-    Waitress warns each time a request waits for a free thread, which under
-    any real load is nearly every request: thousands of lines a second in the
-    journal, each formatted and written by the one thread that reads and
-    writes every socket. One a minute still tells an operator the server is busy.
+    Granian listens on one address. `--host 0.0.0.0 --host ::` (every
+    address, as the kiosk's unit asks) is `::`, which on Linux takes IPv4
+    connections too unless net.ipv6.bindv6only is set.
     """
-    logger = logging.getLogger("waitress.queue")
-    if not any(isinstance(f, OncePerInterval) for f in logger.filters):
-        logger.addFilter(OncePerInterval(QUEUE_WARNING_SECONDS))
+    chosen = list(dict.fromkeys(hosts))
+    if set(chosen) == WILDCARDS:
+        return "::"
+    if len(chosen) != 1:
+        raise ListenError(
+            f"waypost serve listens on one address, not {', '.join(chosen)}: "
+            "give one --host, or --host 0.0.0.0 --host :: for every address"
+        )
+    return chosen[0]
 
 
-def create_server(app: Any, hosts: Sequence[str], port: int, options: Mapping[str, Any]) -> Any:
-    """Bind a waitress server to every host on port, or raise ListenError saying why it cannot."""
-    import waitress.server
+class Server:
+    """Granian serving make_app() from a worker forked from this process; `run()` until SIGTERM or SIGINT."""
 
-    quiet_queue_warnings()
+    def __init__(
+        self, make_app: Callable[[], Any], address: str, port: int, options: Mapping[str, Any], access_log: bool
+    ) -> None:
+        from granian.constants import HTTPModes, Interfaces
+        from granian.log import LogLevels
+        from granian.server import Server as Granian
 
-    listen = " ".join(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)
+        self.make_app = make_app
+        self.access_log = access_log
+        self.granian = Granian(
+            "app.web:create_app",  # a label only: the worker calls make_app
+            address=address,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=1,
+            http=HTTPModes.http1,
+            websockets=False,
+            log_level=LogLevels.error,  # its one warning (threads > 2 x cores) is a choice made here
+            respawn_failed_workers=True,
+            **options,
+        )
+
+    def _worker_app(self, _target: str) -> Any:
+        """Run in the worker after the fork: the app, its connections and the log thread start here."""
+        configure_access_log(self.access_log, at_exit=worker_exit)
+        return self.make_app()
+
+    def run(self) -> None:
+        import multiprocessing
+
+        # The worker must be a fork, which takes make_app along; Python 3.14 would spawn and pickle.
+        multiprocessing.set_start_method("fork", force=True)
+        self.granian.serve(target_loader=self._worker_app)
+
+
+def worker_exit(flush: Callable[[], None]) -> None:
+    """Run flush when the worker process ends: a forked process leaves by os._exit, past atexit."""
+    from multiprocessing.util import Finalize
+
+    Finalize(None, flush, exitpriority=10)
+
+
+def create_server(
+    make_app: Callable[[], Any], hosts: Sequence[str], port: int, options: Mapping[str, Any], access_log: bool = False
+) -> Server:
+    """Check that port is free on the address for hosts and return the server, or raise ListenError saying why not."""
+    address = bind_address(hosts)
+    where = ", ".join(dict.fromkeys(hosts))
     try:
-        return waitress.server.create_server(app, listen=listen, **options)
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((address, port))
     except OSError as exc:
-        where = ", ".join(hosts)
         if exc.errno == errno.EADDRINUSE:
             raise ListenError(
                 f"port {port} is already in use on {where} (another Waypost, or another program): "
@@ -159,9 +200,10 @@ def create_server(app: Any, hosts: Sequence[str], port: int, options: Mapping[st
             ) from None
         if exc.errno == errno.EADDRNOTAVAIL:
             raise ListenError(f"{where} is not an address of this machine: use 0.0.0.0 for every address") from None
+        if isinstance(exc, socket.gaierror):
+            raise ListenError(f"cannot listen on {where}: not an IP address (e.g. 0.0.0.0, 127.0.0.1 or ::)") from None
         raise ListenError(f"cannot listen on {where} port {port}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # waitress's own check of the address spelling
-        raise ListenError(f"cannot listen on {', '.join(hosts)}: {exc}") from None
+    return Server(make_app, address, port, options, access_log)
 
 
 def reader_addresses(hosts: Sequence[str], port: int, public_url: str = "") -> list[str]:
@@ -246,12 +288,12 @@ class BatchedStream(logging.StreamHandler):
 
     FLUSH_SECONDS = 0.5
 
-    def __init__(self) -> None:
+    def __init__(self, at_exit: Callable[[Callable[[], None]], Any] = atexit.register) -> None:
         super().__init__()
         self.pending: list[str] = []
         self.flusher = threading.Thread(target=self._flush_often, name="waypost-access-log", daemon=True)
         self.flusher.start()
-        atexit.register(self.flush)
+        at_exit(self.flush)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -274,7 +316,7 @@ class BatchedStream(logging.StreamHandler):
             self.flush()
 
 
-def configure_access_log(enabled: bool) -> None:
+def configure_access_log(enabled: bool, at_exit: Callable[[Callable[[], None]], Any] = atexit.register) -> None:
     """Send the `waypost.access` log (method, path, status, duration) to standard error when enabled.
 
     Under systemd standard error goes to the journal (`journalctl -u waypost`).
@@ -283,7 +325,7 @@ def configure_access_log(enabled: bool) -> None:
     logger = logging.getLogger("waypost.access")
     if not enabled or any(getattr(h, "waypost", False) for h in logger.handlers):
         return
-    handler = BatchedStream()
+    handler = BatchedStream(at_exit)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
     handler.waypost = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
