@@ -118,7 +118,7 @@ def test_memory_never_answers_with_the_old_bundle_after_a_swap():
 # marshmallow too: about 90 ms to import, so the JSON schemas (app/web/schemas.py) load with the first JSON answer.
 NOT_FOR_SERVING = ("app.content", "app.distribution", "app.bundle.build", "nacl", "markdown_it", "nh3", "pyphen",
                    "sqlite_utils", "yaml", "babel.messages.frontend", "babel.messages.extract", "marshmallow",
-                   "app.web.schemas")  # fmt: skip
+                   "app.web.schemas", "app.parallel", "concurrent.futures.process")  # fmt: skip
 
 
 def test_the_server_starts_without_the_authoring_or_distribution_code():

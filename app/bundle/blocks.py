@@ -36,8 +36,6 @@ from typing import Any
 
 import brotli
 
-from app import parallel
-
 BLOCK_BYTES = 96 * 1024
 # A language's dictionary: the first DICTIONARY_BYTES of its articles' HTML. Every block of the language
 # is compressed as if it followed that text, so even a block's first article can refer to words
@@ -87,6 +85,8 @@ def pack_articles(rows: Iterable[dict[str, Any]], block_bytes: int | None = None
     a block closes before an article that would take it past block_bytes.
     Blocks compress in worker processes where there are many (app/parallel.py).
     """
+    from app import parallel  # the builder's only: the server reads blocks without it
+
     # The rows and dictionary row of each block, in order, while its bytes are compressed.
     held: deque[tuple[list[dict[str, Any]], int, dict[str, Any] | None]] = deque()
 
