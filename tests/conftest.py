@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.bundle import blocks
 from app.bundle import read as bundle
 from app.bundle.build import build_bundle
 from app.content.load import load_content
@@ -130,3 +131,10 @@ def kiosk(tmp_path: Path, publisher: Publisher) -> Kiosk:
     trust.mkdir(parents=True)
     shutil.copy(publisher.root, trust / "root.json")
     return Kiosk(live=tmp_path / "kiosk" / "waypost.bundle", trust=trust, keep=2)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks and dictionaries a few articles long, so the small content set spans many of each."""
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 600)
+    monkeypatch.setattr(blocks, "DICTIONARY_BYTES", 900)

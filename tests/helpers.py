@@ -20,7 +20,7 @@ from typing import TypeVar
 import requests
 from nacl.signing import SigningKey
 
-from app.bundle.build import build_bundle
+from app.bundle.build import build_bundle, bundle_rows, write_bundle
 from app.bundle.schema import seal_meta
 from app.content.load import Content, article_hash, load_content
 from app.distribution import signing
@@ -173,6 +173,14 @@ def signed_build(
     write_envelope(sqlite, out, key, key_id)
     sqlite.unlink()
     return out
+
+
+def built_fixed(content_dir: Path, out: Path) -> Content:
+    """Build a content folder into out with a fixed build time, so two builds can be compared byte for byte."""
+    content = load_content(content_dir)
+    assert not content.errors, [str(p) for p in content.errors]
+    write_bundle(bundle_rows(content), out, built_at="2026-01-01T00:00:00+00:00")
+    return content
 
 
 def edit_article(content_dir: Path, slug: str, old: str, new: str, lang: str = "en") -> None:

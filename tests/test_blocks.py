@@ -11,33 +11,19 @@ import pytest
 from app.bundle import blocks
 from app.bundle import read as bundle
 from app.bundle.blocks import BlockReader, compress_block, pack_articles
-from app.bundle.build import build_bundle, bundle_rows, write_bundle
+from app.bundle.build import build_bundle
 from app.bundle.schema import logical_rows
 from app.content.load import load_content
 from app.distribution import trust
 from app.distribution.publish import pieces
 from app.refusal import Refusal, VerifyError
 
-from .helpers import edit_article, write_translation
+from .helpers import built_fixed, edit_article, write_translation
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks and dictionaries a few articles long, so the small content set spans many of each."""
-    monkeypatch.setattr(blocks, "BLOCK_BYTES", 600)
-    monkeypatch.setattr(blocks, "DICTIONARY_BYTES", 900)
-
-
-def _built(content_dir, out):
-    content = load_content(content_dir)
-    assert not content.errors, [str(p) for p in content.errors]
-    write_bundle(bundle_rows(content), out, built_at="2026-01-01T00:00:00+00:00")
-    return content
-
-
-def test_every_article_reads_back_as_it_was_built(content_dir, tmp_path, connect, small_blocks):
+def test_every_article_reads_back_as_it_wasbuilt_fixed(content_dir, tmp_path, connect, small_blocks):
     write_translation(content_dir, "ar", "money-1", "المال", "احتفظ بنسخة من هذه الورقة.")
-    content = _built(content_dir, tmp_path / "b.bundle")
+    content = built_fixed(content_dir, tmp_path / "b.bundle")
     conn = connect(tmp_path / "b.bundle")
     assert conn.execute("SELECT count(*) FROM article_blocks").fetchone()[0] > 3
     # One dictionary for each language that has articles.
@@ -52,15 +38,15 @@ def test_every_article_reads_back_as_it_was_built(content_dir, tmp_path, connect
 
 
 def test_two_builds_of_the_same_content_are_the_same_bytes(content_dir, tmp_path, small_blocks):
-    _built(content_dir, tmp_path / "a.bundle")
-    _built(content_dir, tmp_path / "b.bundle")
+    built_fixed(content_dir, tmp_path / "a.bundle")
+    built_fixed(content_dir, tmp_path / "b.bundle")
     assert (tmp_path / "a.bundle").read_bytes() == (tmp_path / "b.bundle").read_bytes()
 
 
 def test_one_changed_article_changes_only_its_own_object(content_dir, tmp_path, connect, small_blocks):
-    _built(content_dir, tmp_path / "a.bundle")
+    built_fixed(content_dir, tmp_path / "a.bundle")
     edit_article(content_dir, "rights-1", "copy", "copy of every page")
-    _built(content_dir, tmp_path / "b.bundle")
+    built_fixed(content_dir, tmp_path / "b.bundle")
     before = {p.name: p.hash for p in pieces(connect(tmp_path / "a.bundle"))}
     after = {p.name: p.hash for p in pieces(connect(tmp_path / "b.bundle"))}
     assert before.keys() == after.keys()

@@ -13,12 +13,10 @@ import pytest
 from app.bundle import blocks
 from app.bundle import read as bundle
 from app.bundle.blocks import INFLATED, BlockReader, InflatedBlocks
-from app.bundle.build import bundle_rows, write_bundle
 from app.bundle.schema import logical_rows
 from app.bundle.search import _marks, fold
-from app.content.load import load_content
 
-from .helpers import edit_article, write_translation
+from .helpers import built_fixed, edit_article, write_translation
 
 QUERIES = ["copy", "paper sign", "كتب", "يك نسخه", "money", "résumé", "a", "zzzz"]
 
@@ -31,27 +29,13 @@ def empty_cache():
     INFLATED.clear()
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks and dictionaries a few articles long, so the small content set spans many of each."""
-    monkeypatch.setattr(blocks, "BLOCK_BYTES", 600)
-    monkeypatch.setattr(blocks, "DICTIONARY_BYTES", 900)
-
-
-def _built(content_dir, out):
-    content = load_content(content_dir)
-    assert not content.errors, [str(p) for p in content.errors]
-    write_bundle(bundle_rows(content), out, built_at="2026-01-01T00:00:00+00:00")
-    return content
-
-
 def _rows(conn):
     return conn.execute("SELECT lang, slug, block, start, size FROM articles ORDER BY id").fetchall()
 
 
 def test_partial_reads_in_any_order_give_what_a_whole_block_read_gives(content_dir, tmp_path, connect, small_blocks):
     write_translation(content_dir, "ar", "money-1", "المال", "احتفظ بنسخة من هذه الورقة.")
-    _built(content_dir, tmp_path / "b.bundle")
+    built_fixed(content_dir, tmp_path / "b.bundle")
     conn = connect(tmp_path / "b.bundle")
     whole = {(r["lang"], r["slug"]): r["html"] for r in logical_rows(conn, "articles", "id")}
     rows = _rows(conn) * 2
@@ -66,7 +50,7 @@ def test_partial_reads_in_any_order_give_what_a_whole_block_read_gives(content_d
 
 def test_search_results_are_the_same_with_and_without_kept_blocks(content_dir, tmp_path, connect, small_blocks):
     write_translation(content_dir, "ar", "money-1", "المال", "احتفظ بنسخة من هذه الورقة.")
-    _built(content_dir, tmp_path / "b.bundle")
+    built_fixed(content_dir, tmp_path / "b.bundle")
     conn = connect(tmp_path / "b.bundle")
     cold, kept = {}, 0
     for query in QUERIES:
@@ -84,14 +68,14 @@ def test_a_swapped_bundle_never_reads_the_blocks_of_the_one_before(content_dir, 
     live = tmp_path / "live.bundle"
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 600)
     monkeypatch.setattr(blocks, "DICTIONARY_BYTES", 900)
-    content = _built(content_dir, live)
+    content = built_fixed(content_dir, live)
     old = connect(live)  # held open, as a server thread holds its connection across a swap
     for article in content.articles:
         bundle.article(old, article.lang, content.source_language, article.slug)
     assert INFLATED.held > 0
     # The same rows in blocks of another size: the same content digest, other bytes at every block number.
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 2000)
-    _built(content_dir, tmp_path / "next.bundle")
+    built_fixed(content_dir, tmp_path / "next.bundle")
     os.replace(tmp_path / "next.bundle", live)
     new = connect(live)
     assert bundle.meta(new)["content_digest"] == bundle.meta(old)["content_digest"]
@@ -101,7 +85,7 @@ def test_a_swapped_bundle_never_reads_the_blocks_of_the_one_before(content_dir, 
         assert shown is not None and shown["html"] == article.html, (article.lang, article.slug)
     # And other content at the same path: the new article, never the kept one.
     edit_article(content_dir, "rights-1", "copy", "copy of every page")
-    changed = _built(content_dir, tmp_path / "next.bundle")
+    changed = built_fixed(content_dir, tmp_path / "next.bundle")
     os.replace(tmp_path / "next.bundle", live)
     newest = connect(live)
     for article in changed.articles:
