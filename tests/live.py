@@ -30,6 +30,19 @@ PHONE_TIMEOUT_MS = 90_000
 
 
 @contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Launch Debian's Chromium under Playwright; close it, and Playwright, when the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**LAUNCH)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
 def phone(browser: Any, **options: Any) -> Iterator[tuple[Any, Any]]:
     """Open a fresh browser profile on a 360x640 phone screen (options go to new_context); yield (context, page)."""
     context = browser.new_context(**{"viewport": {"width": 360, "height": 640}, **options})
@@ -80,3 +93,17 @@ def serving(app: Flask) -> Iterator[str]:
         # A bound for a broken shutdown, not a race: a loaded machine may take a while to stop.
         thread.join(timeout=120)
     assert not thread.is_alive(), "the test server did not stop"
+
+
+@contextlib.contextmanager
+def serving_content(content_dir: Path, bundle: Path, **load: Any) -> Iterator[str]:
+    """Build a content folder into bundle with the real builder and serve it (`serving`) while the block runs."""
+    from app.bundle.build import build_bundle
+    from app.content.load import load_content
+    from app.web import create_app
+
+    loaded = load_content(content_dir, **load)
+    assert not loaded.errors, [str(p) for p in loaded.errors]
+    build_bundle(loaded, bundle)
+    with serving(create_app({"TESTING": True, "BUNDLE": str(bundle)})) as url:
+        yield url

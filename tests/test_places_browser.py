@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.bundle.build import build_bundle
-from app.content.load import load_content
-from app.web import create_app
-
 from .helpers import shown, write_content, write_place
-from .live import LAUNCH, phone, require_chromium, serving
+from .live import chromium, phone, require_chromium, serving_content
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,19 +19,14 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("places")
     content_dir = write_content(folder / "content")
     write_place(content_dir)
-    loaded = load_content(content_dir)
-    assert not loaded.errors, [str(p) for p in loaded.errors]
-    build_bundle(loaded, folder / "live.bundle")
-    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "live.bundle")})) as url:
+    with serving_content(content_dir, folder / "live.bundle") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser(site):
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(**LAUNCH)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def test_the_place_pack_reads_with_javascript_off_and_asks_for_nothing(browser, site, tmp_path):

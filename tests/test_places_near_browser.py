@@ -6,12 +6,8 @@ from datetime import date
 
 import pytest
 
-from app.bundle.build import build_bundle
-from app.content.load import load_content
-from app.web import create_app
-
 from .helpers import PLACE_YAML, write_content, write_place
-from .live import LAUNCH, phone, require_chromium, serving
+from .live import LAUNCH, phone, require_chromium, serving_content
 from .test_places_contact import NEAR
 
 require_chromium()
@@ -27,11 +23,8 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("near")
     content_dir = write_content(folder / "content")
     write_place(content_dir, place_yaml=PLACE_YAML, files=NEAR)
-    loaded = load_content(content_dir, today=date(2026, 12, 1))
-    assert not loaded.errors, [str(p) for p in loaded.errors]
-    build_bundle(loaded, folder / "near.bundle")
     # http://127.0.0.1 is a secure context for browsers, as a phone's https:// kiosk is.
-    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "near.bundle")})) as url:
+    with serving_content(content_dir, folder / "near.bundle", today=date(2026, 12, 1)) as url:
         yield url
 
 
@@ -43,6 +36,7 @@ def playwright(site):
 
 @pytest.fixture(scope="module")
 def browser(playwright):
+    # This module's own Playwright, since one test launches Chromium with other options too.
     launched = playwright.chromium.launch(**LAUNCH)
     yield launched
     launched.close()

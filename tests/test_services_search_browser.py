@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.bundle.build import build_bundle
-from app.content.load import load_content
-from app.web import create_app
-
 from .helpers import PLACE_YAML, shown, write_content, write_place
-from .live import LAUNCH, require_chromium, serving
+from .live import chromium, require_chromium, serving_content
 from .live import phone as phone_profile
 
 require_chromium()
@@ -27,19 +23,14 @@ def site(tmp_path_factory):
     (place / "services" / "translations" / "ar.csv").write_text(
         f"id,name,description\nsvc-1,{ARABIC_NAME},نصيحة مجانية.\n", encoding="utf-8"
     )
-    loaded = load_content(content_dir)
-    assert not loaded.errors, [str(p) for p in loaded.errors]
-    build_bundle(loaded, folder / "live.bundle")
-    with serving(create_app({"TESTING": True, "BUNDLE": str(folder / "live.bundle")})) as url:
+    with serving_content(content_dir, folder / "live.bundle") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser(site):
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(**LAUNCH)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def phone(browser, **options):
