@@ -21,6 +21,7 @@ import sqlite3
 import statistics
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import brotli
 
@@ -32,7 +33,8 @@ class Layout:
     name: str
     block: int  # bytes of HTML a block; 0 = one article a row
     dictionary: int  # bytes of a language's first HTML every block follows; 0 = none
-    quality: int
+    quality: int  # brotli's quality, or zstandard's level
+    codec: str = "brotli"
 
 
 LAYOUTS = (
@@ -41,7 +43,11 @@ LAYOUTS = (
     Layout("blocks 96 KB, brotli 8", 96 * 1024, 0, 8),
     Layout("blocks 128 KB, brotli 9", 128 * 1024, 0, 9),
     Layout("blocks 256 KB, brotli 9", 256 * 1024, 0, 9),
-    Layout("blocks 96 KB + 64 KB dictionary, brotli 9 (this format)", 96 * 1024, 64 * 1024, 9),
+    Layout("blocks 96 KB + 64 KB dictionary, brotli 9 (format 4)", 96 * 1024, 64 * 1024, 9),
+    Layout("blocks 96 KB + 64 KB dictionary, zstd 12 (this format)", 96 * 1024, 64 * 1024, 12, "zstd"),
+    Layout("blocks 96 KB + 64 KB dictionary, zstd 15", 96 * 1024, 64 * 1024, 15, "zstd"),
+    Layout("blocks 96 KB + 64 KB dictionary, zstd 19", 96 * 1024, 64 * 1024, 19, "zstd"),
+    Layout("blocks 192 KB + 64 KB dictionary, zstd 12", 192 * 1024, 64 * 1024, 12, "zstd"),
     Layout("blocks 96 KB + 64 KB dictionary, brotli 8", 96 * 1024, 64 * 1024, 8),
     Layout("blocks 64 KB + 128 KB dictionary, brotli 8", 64 * 1024, 128 * 1024, 8),
     Layout("blocks 96 KB + 16 KB dictionary, brotli 8", 96 * 1024, 16 * 1024, 8),
@@ -66,6 +72,8 @@ def _blocks(articles: list[tuple[str, bytes]], size: int) -> list[tuple[str, lis
 
 def measure(articles: list[tuple[str, bytes]], layout: Layout, sample: list[int]) -> tuple[int, float, float, float]:
     """Return (stored bytes, compress CPU s, read ms mean, read ms p95) for one layout."""
+    if layout.codec == "zstd":
+        return measure_zstd(articles, layout, sample)
     started = time.process_time()
     dictionaries: dict[str, tuple[bytes, bytes]] = {}
     if layout.dictionary:
@@ -97,9 +105,56 @@ def measure(articles: list[tuple[str, bytes]], layout: Layout, sample: list[int]
     return size, seconds, statistics.fmean(reads), reads[int(0.95 * (len(reads) - 1))]
 
 
+def measure_zstd(
+    articles: list[tuple[str, bytes]], layout: Layout, sample: list[int]
+) -> tuple[int, float, float, float]:
+    """measure() for zstandard: each block compressed with its language's raw dictionary, digested once."""
+    zstd = _zstd()
+    started = time.process_time()
+    dictionaries: dict[str, tuple[bytes, bytes]] = {}
+    for lang in dict.fromkeys(lang for lang, _html in articles):
+        raw = b"".join(html for code, html in articles if code == lang)[: layout.dictionary]
+        dictionaries[lang] = (raw, zstd.compress(raw, level=19))
+    digested = {lang: zstd.ZstdDict(raw, is_raw=True).as_digested_dict for lang, (raw, _head) in dictionaries.items()}
+    stored, block_of = [], {}
+    for number, (lang, members) in enumerate(_blocks(articles, layout.block)):
+        raw = b"".join(articles[i][1] for i in members)
+        stored.append((lang, zstd.compress(raw, level=layout.quality, zstd_dict=digested[lang])))
+        block_of.update(dict.fromkeys(members, number))
+    seconds = time.process_time() - started
+    reads = []
+    for i in sample:
+        lang, data = stored[block_of[i]]
+        started = time.process_time()  # cold, as for brotli: the dictionary read and loaded, then the block
+        loaded = zstd.ZstdDict(zstd.decompress(dictionaries[lang][1]), is_raw=True)
+        zstd.decompress(data, zstd_dict=loaded)
+        reads.append((time.process_time() - started) * 1000)
+    reads.sort()
+    size = sum(len(data) for _lang, data in stored) + sum(len(head) for _raw, head in dictionaries.values())
+    return size, seconds, statistics.fmean(reads), reads[int(0.95 * (len(reads) - 1))]
+
+
+def _zstd() -> Any:
+    import sys
+
+    if sys.version_info >= (3, 14):
+        from compression import zstd
+    else:
+        from backports import zstd
+    return zstd
+
+
 def _drain(decompressor: brotli.Decompressor, data: bytes) -> None:
     while decompressor.process(data, output_buffer_limit=1 << 24) and not decompressor.is_finished():
         data = b""
+
+
+def _has_zstd() -> bool:
+    try:
+        _zstd()
+    except ImportError:
+        return False
+    return True
 
 
 def transmitted(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -125,9 +180,12 @@ def main() -> None:
     if not args.no_layouts:
         print(f"  HTML of {len(articles)} articles: {raw / 1e6:.2f} MB uncompressed; CPU, one process:")
     for layout in () if args.no_layouts else LAYOUTS:
+        if layout.codec == "zstd" and not _has_zstd():
+            print(f"    {layout.name:<60} (no zstandard in this tree's environment)", flush=True)
+            continue
         size, seconds, mean, p95 = measure(articles, layout, sample)
         print(
-            f"    {layout.name:<56} {size / 1e6:7.2f} MB  compress {seconds:5.1f} s  "
+            f"    {layout.name:<60} {size / 1e6:7.2f} MB  compress {seconds:5.1f} s  "
             f"read one article {mean:5.2f} ms mean, {p95:5.2f} p95",
             flush=True,
         )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import brotli
 import pytest
 
 from app.bundle import blocks
 from app.bundle import read as bundle
-from app.bundle.blocks import BlockReader, compress_block, pack_articles
+from app.bundle.blocks import BlockReader, compress_block, pack_articles, zstd
 from app.bundle.build import build_bundle
 from app.bundle.schema import logical_rows
 from app.content.load import load_content
@@ -63,9 +62,20 @@ def _kept(bundle_path: Path, tmp_path: Path, sql: str, params: tuple) -> Path:
     return damaged
 
 
-def test_a_damaged_block_is_refused(bundle_path, tmp_path):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"\x28\xb5\x2f\xfdgarbage",  # a zstandard frame's magic number, then nonsense
+        lambda data: data[: len(data) // 2],  # cut short, as by a copy that stopped
+        lambda data: data + b"\x00" * 8,  # bytes after the frame's end
+    ],
+    ids=["garbage", "cut-short", "trailing-bytes"],
+)
+@pytest.mark.parametrize("table", ["article_blocks", "article_dictionaries"])
+def test_a_damaged_block_or_dictionary_is_refused(bundle_path, tmp_path, connect, damage, table):
     trust.check_sqlite(bundle_path)
-    damaged = _kept(bundle_path, tmp_path, "UPDATE article_blocks SET data = ? WHERE id = 1", (b"\x1b\x03garbage",))
+    data = connect(bundle_path).execute(f"SELECT data FROM {table} WHERE id = 1").fetchone()[0]
+    damaged = _kept(bundle_path, tmp_path, f"UPDATE {table} SET data = ? WHERE id = 1", (damage(data),))
     with pytest.raises(VerifyError) as caught:
         trust.check_sqlite(damaged)
     assert caught.value.kind == Refusal.CORRUPT
@@ -75,9 +85,8 @@ def test_a_block_holding_other_html_is_refused(bundle_path, tmp_path, connect):
     conn = connect(bundle_path)
     row = conn.execute("SELECT b.data, d.data FROM article_blocks b JOIN article_dictionaries d ON d.id = b.dictionary"
                        " WHERE b.id = 1").fetchone()  # fmt: skip
-    decompressor = brotli.Decompressor()
-    dictionary = blocks._stream(decompressor, row[1])
-    raw = blocks._stream(decompressor, row[0])
+    dictionary = blocks._inflated(row[1], None, "dictionary")
+    raw = blocks._inflated(row[0], zstd.ZstdDict(dictionary, is_raw=True), "block")
     altered = raw.replace(b"<p>", b"<p>Send money to this number. ", 1)
     assert altered != raw
     # Same length, so every article still lies inside its block: only the digest can tell.

@@ -42,7 +42,7 @@ def test_partial_reads_in_any_order_give_what_a_whole_block_read_gives(content_d
     assert len({row["block"] for row in rows}) > 3
     for seed in range(3):
         random.Random(seed).shuffle(rows)
-        reader = BlockReader(conn, partial=True)
+        reader = BlockReader(conn, shared=True)
         for row in rows:
             assert reader.html(row["block"], row["start"], row["size"]) == whole[(row["lang"], row["slug"])]
     assert INFLATED.held > 0  # the reads above went through the shared store too
@@ -99,7 +99,7 @@ def test_a_connection_that_names_no_file_keeps_nothing(bundle_path):
     conn = sqlite3.connect(bundle_path)
     try:
         row = _rows(conn)[0]
-        BlockReader(conn, partial=True).html(row[2], row[3], row[4])
+        BlockReader(conn, shared=True).html(row[2], row[3], row[4])
     finally:
         conn.close()
     assert INFLATED.held == 0

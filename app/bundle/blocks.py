@@ -1,73 +1,94 @@
 """Article HTML stored in compressed blocks, as a ZIM stores its articles in clusters.
 
 Consecutive articles of one language (in row order) are joined and
-compressed together with brotli, up to BLOCK_BYTES of HTML a block: the
+compressed together with zstandard, up to BLOCK_BYTES of HTML a block: the
 articles of a block share their vocabulary and markup, so a block is much
 smaller than its articles compressed one by one. An article row keeps where
-its HTML lies in its block's uncompressed bytes (`block`, `start`, `size`);
-reading it decompresses its block only as far as its end.
+its HTML lies in its block's uncompressed bytes (`block`, `start`, `size`).
+
+Each language has a dictionary, the first DICTIONARY_BYTES of its articles'
+HTML, stored once (`article_dictionaries`), and each of its blocks is
+compressed with it (a zstandard raw-content dictionary): even a block's first
+article can refer to the words and markup the language's articles share.
+A reader loads a dictionary once per bundle file and inflates a block with it
+directly.
 
 The blocks are storage, not content: the digest, the objects a hub
 publishes and everything a reader is shown see an article's HTML
 (schema.logical_rows), so one changed article is still one changed object,
 and a kiosk assembling synced rows writes the same blocks (build.write_bundle).
 
-Measured with bench/bundle_scale.py (--layouts prints every choice; 500 and
-10,000 synthetic en/ar/fr articles): per-row brotli 5, the format before,
-was 1.93 MB of HTML at 500 articles and a 0.04 ms read; blocks of 128 KB at
-quality 9 are about 25 % smaller at about 0.15 ms a read (mean), and
-larger blocks gain little more while every read costs more.
+Why zstandard at level BLOCK_LEVEL (bundle format 5). Format 4 was brotli 9,
+each block continuing a stream that had compressed the dictionary first,
+since no brotli binding takes a dictionary: every block paid to compress
+the dictionary again, and every read to inflate it again. Measured on a
+quarter of the 1,138 blocks of the 10,000-article bench corpus (26.6 MB of
+HTML), one process; a block is compressed with its dictionary digested once:
 
-Blocks compress in worker processes (app/parallel.py), the same bytes as
-in one. Each block's compressor first compresses its language's dictionary
-again (a brotli compressor cannot be copied): about half of a block's
-compression time (13 of 24 ms for a block of the synthetic corpus). Only a
-format change, or a brotli binding that copies a compressor, could save it.
+| blocks | stored | compress a block | inflate a block |
+|---|---|---|---|
+| brotli 9 after its dictionary (format 4) | 7.01 MB | 30.6 ms (19.8 the dictionary) | 0.70 ms (0.21 the dictionary) |
+| zstandard 12 (this) | 7.00 MB | 14.8 ms | 0.18 ms |
+| zstandard 15 | 6.59 MB | 26.6 ms | 0.18 ms |
+| zstandard 19 | 6.54 MB | 46.1 ms | 0.25 ms |
+
+The whole 10,000-article build took 56 s at level 12 and 64 s at level 15
+(38.99 and 37.59 MB; brotli 9: 67 s, 39.07 MB): level 12 keeps the size
+and makes the build faster; level 15 would make bundles 4 % smaller and
+give that time back.
+
+A search shows ten snippets, each read from a block, so inflating is what a
+search pays per result. A zstandard block is inflated whole: its frame is
+one zstandard block of up to 128 KB, which the library decodes in one piece
+whatever is asked. Blocks compress in worker processes (app/parallel.py),
+the same bytes as in one.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
+import sys
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
-import brotli
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 BLOCK_BYTES = 96 * 1024
-# A language's dictionary: the first DICTIONARY_BYTES of its articles' HTML. Every block of the language
-# is compressed as if it followed that text, so even a block's first article can refer to words
-# and markup the language's articles share; the compressed dictionary is stored once a language.
+# A language's dictionary: the first DICTIONARY_BYTES of its articles' HTML.
 DICTIONARY_BYTES = 64 * 1024
-BLOCK_QUALITY = 9
+BLOCK_LEVEL = 12
+# A dictionary is compressed once a language: the slowest level costs nothing that matters.
+DICTIONARY_LEVEL = 19
 # No block (or dictionary) inflates to more than this: a damaged or hostile one cannot make a reader
 # inflate more (an article larger than BLOCK_BYTES has a block of its own).
 MAX_BLOCK_RAW = 64 * 1024 * 1024
-# What a partial read asks brotli for at a time (see _Inflating.upto).
-STEP = 16 * 1024
 
 
 class BlockError(sqlite3.DatabaseError):
     """An article's block is damaged or does not hold its HTML: the bundle is corrupt."""
 
 
-def _primed(dictionary: bytes) -> tuple[Any, bytes]:
-    """Return a compressor that has compressed the dictionary, and the bytes it wrote for it."""
-    compressor = brotli.Compressor(mode=brotli.MODE_TEXT, quality=BLOCK_QUALITY)
-    return compressor, compressor.process(dictionary) + compressor.flush()
+@functools.lru_cache(maxsize=8)
+def _compressing(dictionary: bytes) -> Any:
+    """Return a dictionary ready to compress with: digested once per worker for all its language's blocks."""
+    return zstd.ZstdDict(dictionary, is_raw=True).as_digested_dict
 
 
 def compress_dictionary(dictionary: bytes) -> bytes:
-    """Return a language's dictionary as stored: the start of a brotli stream, which every block continues."""
-    return _primed(dictionary)[1]
+    """Return a language's dictionary as stored: one zstandard frame of it."""
+    return zstd.compress(dictionary, level=DICTIONARY_LEVEL)
 
 
 def compress_block(raw: bytes, dictionary: bytes) -> bytes:
-    """Return a block's bytes as stored: the rest of the stream its language's dictionary starts."""
-    compressor, _head = _primed(dictionary)
-    return compressor.process(raw) + compressor.finish()
+    """Return a block's bytes as stored: one zstandard frame, compressed with its language's dictionary."""
+    return zstd.compress(raw, level=BLOCK_LEVEL, zstd_dict=_compressing(dictionary))
 
 
 Packed = tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any] | None]
@@ -158,7 +179,7 @@ def _with_dictionary(
 
 
 class InflatedBlocks:
-    """A small least-recently-used store of inflated blocks (or their first bytes), bounded in bytes.
+    """A small least-recently-used store of inflated blocks, bounded in bytes.
 
     One per process, shared by every thread. It is keyed by what identifies a
     bundle file and a block in it (BundleConnection.cache_key), never by block
@@ -172,11 +193,11 @@ class InflatedBlocks:
         self._lock = threading.Lock()
         self.found = self.missed = 0  # looks that found a block kept or not, for bench/search_compare.py
 
-    def get(self, key: Hashable, need: int = 0) -> bytes | None:
-        """Return the bytes kept for key when there are at least need of them (and keep them longest), or None."""
+    def get(self, key: Hashable) -> bytes | None:
+        """Return the block kept for key (and keep it longest), or None."""
         with self._lock:
             found = self._entries.get(key)
-            if found is None or len(found) < need:
+            if found is None:
                 self.missed += 1
                 return None
             self._entries.move_to_end(key)
@@ -219,37 +240,32 @@ class BundleConnection(sqlite3.Connection):
 class BlockReader:
     """Read articles' HTML from a bundle's blocks, keeping the last block inflated for the next read.
 
-    Reading rows in block order (as logical_rows does) inflates each block once.
-    With partial, a block is inflated only as far as the article read needs
-    (a later article of the same block continues from there), and what was
-    inflated is kept in INFLATED when the connection names its file. Without
-    it (checking a bundle), every block is inflated to its end, so a block
-    cut short or too large is refused even past its last article.
+    Reading rows in block order (as logical_rows does) inflates each block
+    once. Every block read is inflated whole, so a block cut short, damaged or
+    too large is refused even past the articles asked for. With shared (the
+    server), what was inflated, and each language's dictionary, are kept for
+    other connections to the same file (INFLATED, DICTIONARIES) when the
+    connection names its file.
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, partial: bool = False) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, shared: bool = False) -> None:
         self.conn = conn
-        self.partial = partial
-        self.file = getattr(conn, "cache_key", None) if partial else None
+        self.file = getattr(conn, "cache_key", None) if shared else None
         self.block: int | None = None
         self.raw = b""
-        self._inflating: _Inflating | None = None
+        # This reader's dictionaries, by number, when they cannot be shared.
+        self._dictionaries: dict[int, Any] = {}
 
     def html(self, block: int, start: int, size: int) -> str:
         """Return the HTML an article row points at, or raise BlockError."""
         if not (isinstance(start, int) and isinstance(size, int) and 0 <= start and 0 <= size):
             raise BlockError(f"article block {block} has an article outside it")
-        end = start + size
         if block != self.block:
-            self.block, self.raw, self._inflating = None, b"", None
-            kept = INFLATED.get((self.file, block), end) if self.file is not None else None
-            self.raw, self.block = kept or b"", block
-        if end > len(self.raw) or not self.raw:
-            if self._inflating is None:
-                self._inflating = _Inflating(self.conn, block)
-            self.raw = self._inflating.upto(end if self.partial else None)
-            if self.file is not None:
-                INFLATED.put((self.file, block), self.raw)
+            self.block, self.raw = None, b""
+            kept = INFLATED.get((self.file, block)) if self.file is not None else None
+            self.raw = kept if kept is not None else self._inflate(block)
+            self.block = block
+        end = start + size
         if end > len(self.raw):
             raise BlockError(f"article block {block} is shorter than its articles")
         try:
@@ -257,64 +273,67 @@ class BlockReader:
         except UnicodeDecodeError:
             raise BlockError(f"article block {block} does not hold its articles' HTML") from None
 
-
-class _Inflating:
-    """One block's brotli stream being inflated, its dictionary already read: as far as asked, then further."""
-
-    def __init__(self, conn: sqlite3.Connection, block: int) -> None:
-        row = conn.execute(
-            "SELECT b.data, d.data FROM article_blocks b LEFT JOIN article_dictionaries d ON d.id = b.dictionary"
-            " WHERE b.id = ?",
-            (block,),
-        ).fetchone()
-        if row is None or not isinstance(row[0], bytes) or not isinstance(row[1], bytes):
+    def _inflate(self, block: int) -> bytes:
+        row = self.conn.execute("SELECT data, dictionary FROM article_blocks WHERE id = ?", (block,)).fetchone()
+        if row is None or not isinstance(row[0], bytes) or not isinstance(row[1], int):
             raise BlockError(f"article block {block} or its dictionary is missing")
-        self.block = block
-        self.decompressor = brotli.Decompressor()
-        try:
-            _stream(self.decompressor, row[1])  # the dictionary: the text the block's stream starts with
-        except brotli.error:
-            raise BlockError(f"article block {block} is damaged") from None
-        self.pending: bytes = row[0]
-        self.parts: list[bytes] = []
-        self.have = 0
+        raw = _inflated(row[0], self._dictionary(row[1]), f"article block {block}")
+        if self.file is not None:
+            INFLATED.put((self.file, block), raw)
+        return raw
 
-    def upto(self, end: int | None) -> bytes:
-        """Return the block's bytes inflated so far, having inflated at least end of them (None: all)."""
-        limit = MAX_BLOCK_RAW + 1
-        try:
-            while (end is None or self.have < end) and not self.decompressor.is_finished():
-                # brotli fills a first output buffer of about 32 KB, then larger ones: asked for more
-                # than that at once it gives most of the block, so a partial read asks for a little at a
-                # time and gets about 32 KB a call.
-                want = limit - self.have if end is None else min(limit - self.have, end - self.have, STEP)
-                out = self.decompressor.process(self.pending, output_buffer_limit=want)
-                self.pending = b""
-                if not out:
-                    raise BlockError(f"article block {self.block} is cut short")
-                self.parts.append(out)
-                self.have += len(out)
-                if self.have > MAX_BLOCK_RAW:
-                    raise BlockError("an article block inflates past its bound")
-        except brotli.error:
-            raise BlockError(f"article block {self.block} is damaged") from None
-        if len(self.parts) > 1:
-            self.parts = [b"".join(self.parts)]
-        return self.parts[0] if self.parts else b""
+    def _dictionary(self, number: int) -> Any:
+        """Return a language's dictionary, ready to inflate with, reading it once per file (or per reader)."""
+        key = (self.file, number)
+        found = DICTIONARIES.get(key) if self.file is not None else self._dictionaries.get(number)
+        if found is None:
+            row = self.conn.execute("SELECT data FROM article_dictionaries WHERE id = ?", (number,)).fetchone()
+            if row is None or not isinstance(row[0], bytes):
+                raise BlockError(f"article dictionary {number} is missing")
+            found = zstd.ZstdDict(_inflated(row[0], None, f"article dictionary {number}"), is_raw=True)
+            if self.file is not None:
+                DICTIONARIES.put(key, found)
+            else:
+                self._dictionaries[number] = found
+        return found
 
 
-def _stream(decompressor: Any, data: bytes) -> bytes:
-    """Return all the output data gives, refusing more than MAX_BLOCK_RAW (a few bytes can inflate to gigabytes)."""
-    parts: list[bytes] = []
-    have = 0
-    while True:
-        out = decompressor.process(data, output_buffer_limit=MAX_BLOCK_RAW + 1 - have)
-        data = b""
-        if not out:
-            return b"".join(parts)
-        parts.append(out)
-        have += len(out)
-        if have > MAX_BLOCK_RAW:
-            raise BlockError("an article block inflates past its bound")
-        if decompressor.is_finished():
-            return b"".join(parts)
+def _inflated(data: bytes, dictionary: Any, name: str) -> bytes:
+    """Return one whole zstandard frame inflated, or raise BlockError: never more than MAX_BLOCK_RAW bytes."""
+    try:
+        decompressor = zstd.ZstdDecompressor(zstd_dict=dictionary)
+        raw = decompressor.decompress(data, max_length=MAX_BLOCK_RAW + 1)
+    except zstd.ZstdError:
+        raise BlockError(f"{name} is damaged") from None
+    if len(raw) > MAX_BLOCK_RAW:
+        raise BlockError(f"{name} inflates past its bound")
+    if not decompressor.eof or decompressor.unused_data:
+        raise BlockError(f"{name} is cut short or has bytes after its end")
+    return raw
+
+
+class Dictionaries:
+    """The dictionaries of the bundle files read lately, ready to inflate with: a few languages' each."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, dictionary: Any) -> None:
+        with self._lock:
+            self._entries[key] = dictionary
+            while len(self._entries) > self.most:
+                self._entries.popitem(last=False)
+
+
+# Keyed like INFLATED (the file and the dictionary's number): a 64 KB dictionary and zstandard's tables
+# for it, about 130 KB each, for two bundles of eight languages at most (the live one and the one before).
+DICTIONARIES = Dictionaries(16)

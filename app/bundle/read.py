@@ -179,7 +179,7 @@ def article(conn: sqlite3.Connection, lang: str, source: str, slug: str) -> dict
     if not found:
         return None
     result = found[0]
-    result["html"] = BlockReader(conn, partial=True).html(result.pop("block"), result.pop("start"), result.pop("size"))
+    result["html"] = BlockReader(conn, shared=True).html(result.pop("block"), result.pop("start"), result.pop("size"))
     # The bundle keeps an article's HTML only; its plain text (the offline index, packs) comes from it.
     result["text"] = searching.html_text(result["html"])
     result["sensitive"] = bool(result.pop("marked"))
@@ -235,8 +235,8 @@ def search(conn: sqlite3.Connection, lang: str, source: str, query: str, limit: 
         total = _count(conn, match)
         page = max(1, -(-total // limit))
         results = _ranked(conn, lang, terms, match, limit, (page - 1) * limit)
-    reader = BlockReader(conn, partial=True)
-    # In block order, so results sharing a block inflate it once, and only as far as the last of them.
+    reader = BlockReader(conn, shared=True)
+    # In block order, so results sharing a block inflate it once.
     for result in sorted(results, key=lambda r: (r["block"], r["start"])):
         html = reader.html(result.pop("block"), result.pop("start"), result.pop("size"))
         result["snippet"] = searching.html_snippet(html, terms)

@@ -27,7 +27,7 @@ from typing import Any
 from app.bundle.blocks import BlockReader
 from app.refusal import Refusal, VerifyError, printable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x57505354  # "WPST": marks a SQLite file as a Waypost bundle
 
 # Every table and its columns, in the order they are written.
