@@ -230,3 +230,17 @@ def test_malloc_arenas_are_bounded_unless_the_environment_says_otherwise():
     assert bound_malloc_arenas({"MALLOC_ARENA_MAX": "4"}) is False  # the operator's choice stands
     # On glibc (this machine, every Debian kiosk) the limit is set; elsewhere nothing happens.
     assert bound_malloc_arenas({}) is (platform.libc_ver()[0] == "glibc")
+
+
+def test_what_measuring_a_topic_freed_is_given_back_once(make_app, monkeypatch):
+    from app.server import give_back_memory
+    from app.web import sizes
+
+    assert give_back_memory() is (platform.libc_ver()[0] == "glibc")
+    given: list[str] = []
+    monkeypatch.setattr(sizes, "give_back_memory", lambda: given.append("trimmed") or True)
+    client = make_app().test_client()
+    for _ in range(3):
+        assert client.get("/en/money/").status_code == 200
+    # Measured on the first view only (then held per bundle), and trimmed right after it.
+    assert given == ["trimmed"]
