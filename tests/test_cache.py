@@ -217,3 +217,29 @@ def test_each_thread_keeps_one_connection_and_reads_languages_and_metadata_once(
     assert app.extensions["waypost_store"].current() is live  # the same connection, not one a request
     assert statements, "the pages read the bundle through this thread's connection"
     assert not [s for s in statements if "FROM languages" in s or "FROM meta" in s]
+
+
+@pytest.mark.parametrize("first_accept", ["gzip", "br, gzip", "identity"])
+def test_a_search_is_compressed_once_and_read_right_in_every_encoding(make_app, first_accept):
+    import brotli
+
+    app = make_app()
+    client = app.test_client()
+    first = client.get("/en/search?q=guide", headers={"Accept-Encoding": first_accept})
+    (entry,) = app.wsgi_app.queries.entries.values()
+    # Compressed in the one encoding its first reader takes (gzip when none), nothing kept unpacked.
+    assert list(entry.bodies) == [{"gzip": "gzip", "br, gzip": "br", "identity": "gzip"}[first_accept]]
+    plain = client.get("/en/search?q=guide", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and b"guide" in plain.get_data()
+    unpack = {"gzip": gzip.decompress, "br": brotli.decompress}
+    for accept in ("gzip", "br, gzip"):
+        with renders(app) as seen:
+            again = client.get("/en/search?q=guide", headers={"Accept-Encoding": accept})
+        assert seen == []
+        # What is held, when this reader takes it; else the page unpacked (never what it cannot read).
+        encoding = again.headers.get("Content-Encoding", "")
+        assert encoding == (list(entry.bodies)[0] if list(entry.bodies)[0] in accept else "")
+        body = unpack[encoding](again.get_data()) if encoding else again.get_data()
+        assert body == plain.get_data()
+        assert (again.headers["ETag"] == plain.headers["ETag"]) == (encoding == "")
+    assert first.status_code == 200

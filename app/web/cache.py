@@ -19,9 +19,11 @@ belt to that brace, so one poisoned request can never be served to everyone).
 Errors and redirects pass through untouched. Memory is bounded by bytes
 (least recently used entries go first). Pages are compressed with brotli at
 quality 11 and gzip at level 9 once; a response to a query string (search),
-whose keys a client chooses freely, is compressed at the fast levels, so a
-flood of new queries costs what it did before the cache, and is kept in an
-eighth of the memory of its own, so such a flood never pushes out the pages.
+whose keys a client chooses freely, is compressed at a fast level and only
+in the encoding its first reader takes (a later reader who takes another
+gets what is held, or it unpacked), so a flood of new queries costs no more
+than answering them, and is kept in an eighth of the memory of its own, so
+such a flood never pushes out the pages.
 
 A page nobody holds yet is rendered by one thread; others asking for it at
 the same moment wait for that one (up to FILL_WAIT_SECONDS) instead of
@@ -114,9 +116,11 @@ class Entry:
         return found
 
     def body(self, encoding: str) -> bytes:
-        """Return the body in an encoding; the rare client that takes no gzip gets it unpacked."""
+        """Return the body in an encoding; the rare client that takes none held gets it unpacked."""
         if encoding == "" and "" not in self.bodies:
-            return gzip.decompress(self.bodies["gzip"])
+            if "gzip" in self.bodies:
+                return gzip.decompress(self.bodies["gzip"])
+            return brotli.decompress(self.bodies["br"])
         return self.bodies[encoding]
 
 
@@ -139,7 +143,7 @@ def represent(body: bytes, headers: Headers, fast: bool, encodings: Iterable[str
     headers["Vary"] = ", ".join(vary)
     # Each encoding is its own representation, so each gets its own strong tag.
     etags = {e: f'"{plain}{ETAG_SUFFIX[e]}"' for e in bodies}
-    if kept and "gzip" in bodies:
+    if kept and len(bodies) > 1:
         del bodies[""]  # kept compressed only: a third of the memory
     return Entry(headers.to_wsgi_list(), bodies, etags)
 
@@ -330,7 +334,13 @@ class ResponseCache:
         if not keep:
             wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
             return represent(body, headers, True, [wanted] if wanted else [])
-        entry = represent(body, headers, memory is self.queries, ENCODINGS, kept=True)
+        if memory is self.queries:
+            # A search is rarely asked again: compressed once, in the encoding this reader takes
+            # (gzip for one that takes neither), not in every encoding at once.
+            wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
+            entry = represent(body, headers, True, [wanted or "gzip"], kept=True)
+        else:
+            entry = represent(body, headers, False, ENCODINGS, kept=True)
         memory.put(owner, key, entry)
         return entry
 
