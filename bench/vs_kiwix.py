@@ -122,8 +122,13 @@ def search_words(html_dir: Path, lang: str) -> dict[str, str]:
     return {"common": ranked[0][0], "mid": mid[0], "rare": rare[0]}
 
 
-def time_search(url: str, count: int, budget: float) -> tuple[float, float]:
-    """Return p50 and p95 in ms of up to count sequential requests (within budget seconds)."""
+def time_search(url: str, count: int, budget: float) -> tuple[float, float, float]:
+    """Return p50, p95 and the first request's time in ms of up to count sequential requests (within budget s).
+
+    The first request of a word is its cold one (its part of the index and its
+    hits' blocks not yet read), as every new word a reader types is: it is
+    shown on its own. Each request differs (`bench=`), so no answer is cached.
+    """
     times: list[float] = []
     end = time.perf_counter() + budget
     for i in range(count):
@@ -134,8 +139,9 @@ def time_search(url: str, count: int, budget: float) -> tuple[float, float]:
         times.append((time.perf_counter() - t0) * 1000)
         if time.perf_counter() > end and len(times) >= 2:
             break
+    first = times[0]
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], first
 
 
 class Servers:
@@ -301,17 +307,17 @@ def page_rows(pages: dict) -> list[tuple[str, ...]]:
 
 def search_rows(found: dict, articles: int) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
-    for (server, lang, kind), (p50, p95, load1, word) in found.items():
+    for (server, lang, kind), (p50, p95, first, load1, word) in found.items():
         if server != "waypost":
             continue
         k = found[("kiwix", lang, kind)]
-        values = {"kiwix": f"{k[0]:.1f} / {k[1]:.1f}", "waypost": f"{p50:.1f} / {p95:.1f}"}
+        values = {"kiwix": f"{k[0]:.1f} / {k[1]:.1f} ({k[2]:.0f})", "waypost": f"{p50:.1f} / {p95:.1f} ({first:.0f})"}
         if ("baseline", lang, kind) in found:
             b = found[("baseline", lang, kind)]
-            values["baseline"] = f"{b[0]:.1f} / {b[1]:.1f}"
+            values["baseline"] = f"{b[0]:.1f} / {b[1]:.1f} ({b[2]:.0f})"
         goal = "p95 ≤ 20 ms " + ("(met)" if p95 <= 20 else "(NOT met)") if articles >= 10_000 else "–"
-        rows.append(row(f"search {articles:,} {lang} {kind} '{word}' p50 / p95 ms", values, (ratio(p95, k[1]), "–"),
-                        goal, load1))  # fmt: skip
+        measure = f"search {articles:,} {lang} {kind} '{word}' p50 / p95 ms (first)"
+        rows.append(row(measure, values, (ratio(p95, k[1]), "–"), goal, load1))
     return rows
 
 
@@ -419,7 +425,8 @@ def main() -> None:
         big_bundles = {"waypost": workdir(args, args.waypost) / f"bundle-{big}.sqlite"}
         big_args = argparse.Namespace(**{**vars(args), "baseline": None, "floor": False})
         with Servers(big_args, workdir(args, args.waypost), big_html, big_zim, big_bundles) as big_servers:
-            found_big = search_bench(big_servers, big_html, 5 if args.quick else 10)
+            # 20 requests a word, as at 500: a p95 of 10 is their slowest, the cold first one.
+            found_big = search_bench(big_servers, big_html, 10 if args.quick else 20)
     rows = page_rows(pages) + search_rows(found, small) + search_rows(found_big, big)
     rows += other_rows(sizes, builds, servers, after, args, big)
     print(

@@ -223,11 +223,11 @@ class InflatedBlocks:
             self.held = 0
 
 
-# 4 MB of inflated HTML (about 40 whole blocks, more of the first bytes of blocks). Replaying 300 distinct
-# queries drawn by word frequency, en and ar in turn, on the 10,000-article bench corpus
-# (bench/search_compare.py --replay 150): 20 % of the article reads of their first pages found their
-# block kept by the queries before, and a query cost 22 % less CPU (7 % and 9 % at 2 MB, 36 % and 38 %
-# at 8 MB). It costs its size in memory once searches have filled it; small content sets fit whole.
+# 4 MB of inflated HTML, about 40 blocks. Replaying 300 distinct queries drawn by word frequency, en and
+# ar in turn, on the 10,000-article bench corpus (bench/search_compare.py --replay 150): 20 % of the
+# article reads of their first pages found their block kept by the queries before, which saved 22 % of
+# a query's CPU when blocks were brotli (format 4); a zstandard block inflates in a quarter of the time,
+# so it saves less now. It costs its size in memory once searches have filled it; small content sets fit whole.
 INFLATED = InflatedBlocks(4 * 1024 * 1024)
 
 
