@@ -122,8 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SERVER_THREADS",
-        8,
-        "Threads that answer complete requests in `waypost serve` (`--threads` overrides it).",
+        4,
+        "Threads that answer complete requests in `waypost serve` (`--threads` overrides it). More than "
+        "twice the cores makes every answer slower: the threads take turns at the interpreter lock.",
     ),
     Setting(
         "SERVER_CONNECTION_LIMIT",

@@ -196,7 +196,7 @@ def _serve_help() -> str:
               help="Bundle file to serve (default: the instance bundle). It must exist, unless --demo.")  # fmt: skip
 @click.option("--demo", is_flag=True, help="Build the demo guidance into the bundle path if there is no bundle there.")
 @click.option("--threads", type=click.IntRange(1, 64),
-              help="Threads that answer requests [default: WAYPOST_SERVER_THREADS, 8].")  # fmt: skip
+              help="Threads that answer requests [default: WAYPOST_SERVER_THREADS, 4].")  # fmt: skip
 def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: bool, threads: int | None) -> None:
     from app.server import (
         MAX_BODY_BYTES,
