@@ -238,7 +238,12 @@ def test_what_measuring_a_topic_freed_is_given_back_once(make_app, monkeypatch):
 
     assert give_back_memory() is (platform.libc_ver()[0] == "glibc")
     given: list[str] = []
-    monkeypatch.setattr(sizes, "give_back_memory", lambda: given.append("trimmed") or True)
+
+    def trimmed() -> bool:
+        given.append("trimmed")
+        return True
+
+    monkeypatch.setattr(sizes, "give_back_memory", trimmed)
     client = make_app().test_client()
     for _ in range(3):
         assert client.get("/en/money/").status_code == 200
