@@ -96,8 +96,11 @@ def serving(app: Flask) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serving_content(content_dir: Path, bundle: Path, **load: Any) -> Iterator[str]:
-    """Build a content folder into bundle with the real builder and serve it (`serving`) while the block runs."""
+def serving_content(content_dir: Path, bundle: Path, config: dict | None = None, **load: Any) -> Iterator[str]:
+    """Build a content folder into bundle with the real builder and serve it (`serving`) while the block runs.
+
+    config adds to the app's settings; load goes to load_content.
+    """
     from app.bundle.build import build_bundle
     from app.content.load import load_content
     from app.web import create_app
@@ -105,5 +108,5 @@ def serving_content(content_dir: Path, bundle: Path, **load: Any) -> Iterator[st
     loaded = load_content(content_dir, **load)
     assert not loaded.errors, [str(p) for p in loaded.errors]
     build_bundle(loaded, bundle)
-    with serving(create_app({"TESTING": True, "BUNDLE": str(bundle)})) as url:
+    with serving(create_app({"TESTING": True, "BUNDLE": str(bundle), **(config or {})})) as url:
         yield url

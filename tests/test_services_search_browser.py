@@ -75,3 +75,24 @@ def test_offline_search_finds_the_services_of_a_saved_place(browser, site):
         assert food.inner_text() == "Food bank"
         assert (food.get_attribute("lang"), food.get_attribute("dir")) == ("en", "ltr")
         assert page.locator("ol.results li").count() == 1
+
+
+def test_offline_search_shows_as_many_services_as_online(browser, tmp_path):
+    content_dir = write_content(tmp_path / "content")
+    write_place(content_dir, place_yaml="sample: true\n" + PLACE_YAML)
+    with serving_content(content_dir, tmp_path / "live.bundle", config={"SEARCH_RESULTS": 1}) as url:
+        with phone(browser) as (context, page):
+            page.goto(f"{url}/en/search?q=f")  # "Free advice" and "Food bank": both services match
+            assert page.locator("ol.results a[href*='/services/']").count() == 1  # online, SEARCH_RESULTS
+            page.goto(f"{url}/en/places/testville/")
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+            page.wait_for_function("() => caches.match('/en/offline-search').then(Boolean)")
+            page.locator("#wp-save button").click()
+            saved = page.evaluate(
+                "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
+            )
+            page.locator("#wp-save-status").get_by_text(saved).wait_for()
+            context.set_offline(True)
+            page.goto(f"{url}/en/search?q=f")
+            assert "You are offline" in page.locator(".notice").first.inner_text()
+            assert page.locator("ol.results a[href*='/services/']").count() == 1

@@ -7,7 +7,7 @@ const WaypostSearch = (() => {
   const MAX_QUERY_CHARS = 200;
   const MAX_TERMS = 8;
   const SNIPPET_WORDS = 28;
-  const MAX_SERVICES = 10; // as online (SEARCH_RESULTS): the best-ranked services of the saved places
+  const MAX_SERVICES = 10; // when the template page does not say (its services-most part holds SEARCH_RESULTS)
   // Arabic and Persian forms of a letter made one; tatweel dropped; ZWNJ splits words.
   const LETTERS = { '\u064a': '\u06cc', '\u0649': '\u06cc', '\u0643': '\u06a9', '\u0629': '\u0647', '\u0640': '', '\u200c': ' ' };
   const WORD = /[\p{L}\p{N}_]+/gu;
@@ -66,7 +66,9 @@ const WaypostSearch = (() => {
         .map((entry) => ({ entry, score: rank(entry, found) })).filter((r) => r.score)
         .sort((a, b) => b.score - a.score || a.entry.url.localeCompare(b.entry.url));
       const articles = results.filter((r) => r.entry.kind !== 'service').map((r) => r.entry);
-      const services = results.filter((r) => r.entry.kind === 'service').map((r) => r.entry).slice(0, MAX_SERVICES);
+      // The best-ranked services of the saved places, as many as online.
+      const most = Number.parseInt(parts['services-most'], 10) || MAX_SERVICES;
+      const services = results.filter((r) => r.entry.kind === 'service').map((r) => r.entry).slice(0, most);
       // The sample place's notice once above its services, as on the pages online.
       const notes = [...new Set(services.map((e) => e.note).filter(Boolean))]
         .map((note) => `<p class="notice warning" role="note">${escapeHtml(note)}</p>`).join('');
