@@ -38,6 +38,19 @@ def phone(browser, **options):
     return phone_profile(browser, **{"service_workers": "allow", **options})
 
 
+def save_place_and_go_offline(context, page, site: str, lang: str) -> None:
+    """Save the test place for offline reading from its page in lang, then cut the phone's connection."""
+    page.goto(f"{site}/{lang}/places/testville/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(f"() => caches.match('/{lang}/offline-search').then(Boolean)")
+    page.locator("#wp-save button").click()
+    saved = page.evaluate(
+        "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
+    )
+    page.locator("#wp-save-status").get_by_text(saved).wait_for()
+    context.set_offline(True)
+
+
 def test_the_search_page_shows_local_help_with_javascript_off(browser, site):
     with phone(browser, java_script_enabled=False) as (_context, page):
         page.goto(f"{site}/fr/search?q=food")
@@ -51,15 +64,7 @@ def test_the_search_page_shows_local_help_with_javascript_off(browser, site):
 
 def test_offline_search_finds_the_services_of_a_saved_place(browser, site):
     with phone(browser) as (context, page):
-        page.goto(f"{site}/ar/places/testville/")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-        page.wait_for_function("() => caches.match('/ar/offline-search').then(Boolean)")
-        page.locator("#wp-save button").click()
-        saved = page.evaluate(
-            "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
-        )
-        page.locator("#wp-save-status").get_by_text(saved).wait_for()
-        context.set_offline(True)
+        save_place_and_go_offline(context, page, site, "ar")
         # Teh marbuta typed as heh: folded as online.
         page.goto(f"{site}/ar/search?q=قانونيه")
         offline = shown("You are offline. These results come only from the topics saved on this phone.", "ar")
@@ -84,15 +89,7 @@ def test_offline_search_shows_as_many_services_as_online(browser, tmp_path):
         with phone(browser) as (context, page):
             page.goto(f"{url}/en/search?q=f")  # "Free advice" and "Food bank": both services match
             assert page.locator("ol.results a[href*='/services/']").count() == 1  # online, SEARCH_RESULTS
-            page.goto(f"{url}/en/places/testville/")
-            page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-            page.wait_for_function("() => caches.match('/en/offline-search').then(Boolean)")
-            page.locator("#wp-save button").click()
-            saved = page.evaluate(
-                "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
-            )
-            page.locator("#wp-save-status").get_by_text(saved).wait_for()
-            context.set_offline(True)
+            save_place_and_go_offline(context, page, url, "en")
             page.goto(f"{url}/en/search?q=f")
             assert "You are offline" in page.locator(".notice").first.inner_text()
             assert page.locator("ol.results a[href*='/services/']").count() == 1
