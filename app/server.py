@@ -107,7 +107,7 @@ def bound_malloc_arenas(environ: Mapping[str, str]) -> bool:
 
 
 def give_back_memory() -> bool:
-    """Return the memory the process freed to the system now (glibc's malloc_trim); return whether it could.
+    """Give what the process freed back to the system now (glibc's malloc_trim); return whether it could.
 
     glibc keeps what a large piece of work freed (measuring a topic renders
     every page of it once, about 10 MB on the bench's 167-article topic) for

@@ -7,7 +7,7 @@ const WaypostSearch = (() => {
   const MAX_QUERY_CHARS = 200;
   const MAX_TERMS = 8;
   const SNIPPET_WORDS = 28;
-  const MAX_SERVICES = 10; // when the template page does not say (its services-most part holds SEARCH_RESULTS)
+  const MAX_SERVICES = 10; // for a template page saved before it carried SEARCH_RESULTS (its services-most part)
   // Arabic and Persian forms of a letter made one; tatweel dropped; ZWNJ splits words.
   const LETTERS = { '\u064a': '\u06cc', '\u0649': '\u06cc', '\u0643': '\u06a9', '\u0629': '\u0647', '\u0640': '', '\u200c': ' ' };
   const WORD = /[\p{L}\p{N}_]+/gu;
