@@ -10,12 +10,16 @@ the connection. What slow clients can still exhaust is the connection limit
 backlog), so that limit is set far above what one attacker plausibly opens,
 which needs file descriptors: `serve` raises its open-file limit first.
 
-One worker process answers, forked from `serve`, which only checks the
-bundle and the address first and then supervises: the worker builds the
-Flask app, so the app's memory is not held twice, and a worker that dies
-is started again. The interpreter lock makes a second worker on a small
-machine cost memory for little. Caddy in front still does better
-for a kiosk on the open Internet: it buffers whole requests.
+One process answers: granian's worker runs in the process `serve` started,
+after the bundle and the address are checked and the app is built. There
+is no supervisor process and no fork. A supervisor of granian's own would
+hold a second copy of the interpreter and of what was imported before the
+fork (20 of 53 MB idle on the 500-article bench), and would only restart a
+worker that died, which the system's supervisor already does for the whole
+server: the systemd unit's `Restart=on-failure`, or Docker's restart policy.
+The interpreter lock makes a second worker on a small machine cost memory
+for little. Caddy in front still does better for a kiosk on the open
+Internet: it buffers whole requests.
 """
 
 from __future__ import annotations
@@ -149,19 +153,18 @@ def bind_address(hosts: Sequence[str]) -> str:
 
 
 class Server:
-    """Granian serving make_app() from a worker forked from this process; `run()` until SIGTERM or SIGINT."""
+    """Granian serving the app make_app() builds, in this process; `run()` until SIGTERM or SIGINT."""
 
     def __init__(
         self, make_app: Callable[[], Any], address: str, port: int, options: Mapping[str, Any], access_log: bool
     ) -> None:
         from granian.constants import HTTPModes, Interfaces
         from granian.log import LogLevels
-        from granian.server import Server as Granian
 
         self.make_app = make_app
         self.access_log = access_log
-        self.granian = Granian(
-            "app.web:create_app",  # a label only: the worker calls make_app
+        self.granian = _in_process_granian()(
+            "app.web:create_app",  # a label only: run() gives the app built here
             address=address,
             port=port,
             interface=Interfaces.WSGI,
@@ -169,28 +172,39 @@ class Server:
             http=HTTPModes.http1,
             websockets=False,
             log_level=LogLevels.error,  # its one warning (threads > 2 x cores) is a choice made here
-            respawn_failed_workers=True,
             **options,
         )
 
-    def _worker_app(self, _target: str) -> Any:
-        """Run in the worker after the fork: the app, its connections and the log thread start here."""
-        configure_access_log(self.access_log, at_exit=worker_exit)
-        return self.make_app()
-
     def run(self) -> None:
-        import multiprocessing
+        """Build the app, then answer until SIGTERM or SIGINT, letting the requests in hand finish."""
+        configure_access_log(self.access_log)
+        app = self.make_app()
+        self.granian.serve(target_loader=lambda _target: app)
 
-        # The worker must be a fork, which takes make_app along; Python 3.14 would spawn and pickle.
-        multiprocessing.set_start_method("fork", force=True)
-        self.granian.serve(target_loader=self._worker_app)
 
+def _in_process_granian() -> type:
+    """Return granian's server made to run its one worker in this process instead of a forked one.
 
-def worker_exit(flush: Callable[[], None]) -> None:
-    """Run flush when the worker process ends: a forked process leaves by os._exit, past atexit."""
-    from multiprocessing.util import Finalize
+    Granian has no public switch for this. Its own checks and settings
+    (`serve()`) are kept; only the last step, which would start and watch
+    worker processes, runs the worker's body here instead: what a worker
+    process runs, given the arguments granian itself gives a worker (the
+    listening socket, the signal handlers, the Rust server, the wait for the
+    stop signal). The lock pins granian, and the tests that start the real
+    `waypost serve` fail if an upgrade changes these internals.
+    """
+    from granian.server import MPServer
 
-    Finalize(None, flush, exitpriority=10)
+    class InProcess(MPServer):
+        def _serve(self, spawn_target: Callable[..., Any], target_loader: Callable[[], Any]) -> None:
+            self._init_shared_socket()
+            worker = self._spawn_worker(0, spawn_target, target_loader)
+            try:
+                worker.inner.run()  # multiprocessing's Process.run: the worker's target, in this process
+            finally:
+                self._drop_shared_socket()
+
+    return InProcess
 
 
 def create_server(

@@ -12,7 +12,7 @@ peak RSS from wait4). Serves them on loopback: Waypost with `waypost serve`
 each page's req/s it prints the server's CPU time per request (user + system,
 from /proc, children included), the steadier figure on a shared machine.
 Memory is printed twice, each summed over a server's processes (nginx's
-master and workers, Waypost's supervisor and worker): PSS, which counts a
+master and workers; Waypost is one process, a baseline may be two): PSS, which counts a
 page two processes share once, and VmRSS, which counts it in each.
 Search is timed request by request (each request carries a distinct ignored
 parameter, so no response cache answers it). Prints one table with the
@@ -208,7 +208,7 @@ class Servers:
             stop(proc)
 
     def rss(self, name: str) -> tuple[float, float]:
-        """Return the PSS and the VmRSS of a server, each summed over its processes (nginx's, Waypost's two)."""
+        """Return the PSS and the VmRSS of a server, each summed over its processes (nginx's master and workers)."""
         pids = family(self.procs[name].pid)
         return sum(pss_mb(p) for p in pids), sum(rss_mb(p) for p in pids)
 

@@ -211,7 +211,6 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
 
     bound_malloc_arenas(os.environ)  # before any thread is started
     overrides: dict[str, Any] = {"BUNDLE": str(bundle_path)} if bundle_path else {}
-    # This process only checks and supervises: the app is built in the worker, so its memory is not held twice.
     config = settings.resolve(overrides)
     instance = settings.instance_path().resolve()
     instance.mkdir(parents=True, exist_ok=True)
@@ -233,12 +232,12 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
         click.echo(f"  {address}")
     if all(h.startswith("127.") or h == "::1" for h in hosts) and not config["PUBLIC_URL"]:
         click.echo("  (only this machine can: --host 0.0.0.0 listens on the local network)")
-    # Granian stops its worker on SIGTERM (systemd) or SIGINT, letting it finish what it answers, and returns.
+    # Granian stops on SIGTERM (systemd) or SIGINT, letting the requests in hand finish, and returns.
     server.run()
 
 
 def _web_app(overrides: dict) -> Any:
-    """Build the Flask app `serve` serves: called in the worker process, once it has been forked."""
+    """Build the Flask app `serve` serves, once the bundle and the address are checked."""
     from app.web import create_app
 
     return create_app(overrides)
