@@ -53,6 +53,14 @@ def test_the_stylesheet_has_a_hashed_url_and_is_immutable(client):
     assert stale.status_code == 302 and stale.headers["Location"] == url
 
 
+def test_every_static_file_is_served_with_its_own_type(client):
+    # The types come from assets.TYPES, not the machine's mime.types: a new kind of file needs its line there.
+    served = {name: asset.mimetype for name, asset in client.application.extensions["waypost_assets"].items()}
+    assert served and "application/octet-stream" not in served.values(), served
+    assert served["waypost.css"] == "text/css" and served["search.js"] == "text/javascript"
+    assert served["icon-192.png"] == "image/png"
+
+
 def test_home_page_and_stylesheet_transfer_under_15_kb_gzipped(client):
     page = client.get("/en/", headers={"Accept-Encoding": "gzip"})
     css = client.get(stylesheet_url(gzip.decompress(page.get_data()).decode()), headers={"Accept-Encoding": "gzip"})

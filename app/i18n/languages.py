@@ -17,6 +17,7 @@ from app import fsutil
 from app.content import yamlfile
 from app.content.schemas import LANGUAGE_TAG, LanguageSchema, cldr_locale, plural_rule
 from app.i18n import catalogs
+from app.i18n.locales import locale_of
 from app.i18n.runtime import babel_locale
 
 
@@ -47,7 +48,7 @@ def add_language(content: Path, translations: Path, code: str, name: str | None 
     """
     code = checked_code(code)
     try:
-        locale: Locale | None = catalogs.locale_of(code)
+        locale: Locale | None = locale_of(code)
     except ValueError:
         locale = None
     if locale is None:
@@ -119,7 +120,7 @@ def _replacement(code: str) -> str | None:
 def _suggestions(guess: str) -> list[str]:
     guess = _replacement(guess) or guess
     try:
-        locale = catalogs.locale_of(guess)
+        locale = locale_of(guess)
     except ValueError:
         return [guess]
     parts = guess.split("-")

@@ -12,6 +12,7 @@ from flask_babel import Babel, Domain
 
 from app import fsutil
 from app.i18n import pseudo
+from app.i18n.locales import locale_of
 
 babel = Babel()
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ def babel_locale(code: str, fallback: str | None = None) -> str:
     the gettext way of naming a variety (as in `sr@latin`). Dates and numbers
     then follow the fallback, and its catalog lives under that name.
     """
-    from app.i18n.catalogs import locale_of
-
     if code in pseudo.BY_CODE:
         return pseudo.BY_CODE[code].locale
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,19 @@ from flask.typing import ResponseReturnValue
 
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The types of what `static/` holds, by suffix: the same on every machine, and
+# without `mimetypes`, which reads the system's /etc/mime.types at start (11 ms).
+TYPES = {
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/vnd.microsoft.icon",
+    ".webp": "image/webp",
+    ".woff2": "font/woff2",
+    ".json": "application/json",
+    ".txt": "text/plain",
+}
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ def load(folder: Path = STATIC) -> dict[str, Asset]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
         body = path.read_bytes()
-        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        mimetype = TYPES.get(path.suffix.lower(), "application/octet-stream")
         found[name] = Asset(name, hashlib.sha256(body).hexdigest()[:12], body, mimetype)
     return found
 
