@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 
+import brotli
 import pytest
 from flask import request, template_rendered
+from werkzeug.datastructures import Headers
 
 from app import kiosk_state
 from app.bundle.build import build_bundle
@@ -221,8 +224,6 @@ def test_each_thread_keeps_one_connection_and_reads_languages_and_metadata_once(
 
 @pytest.mark.parametrize("first_accept", ["gzip", "br, gzip", "identity"])
 def test_a_search_is_compressed_once_and_read_right_in_every_encoding(make_app, first_accept):
-    import brotli
-
     app = make_app()
     client = app.test_client()
     first = client.get("/en/search?q=guide", headers={"Accept-Encoding": first_accept})
@@ -243,3 +244,17 @@ def test_a_search_is_compressed_once_and_read_right_in_every_encoding(make_app, 
         assert body == plain.get_data()
         assert (again.headers["ETag"] == plain.headers["ETag"]) == (encoding == "")
     assert first.status_code == 200
+
+
+def test_a_large_body_is_kept_at_brotli_9_and_a_page_at_11():
+    # Quality 11 compresses about half a megabyte a second: a topic's pack of a few megabytes would keep
+    # its first reader waiting for seconds. A page stays at the best quality.
+    words = random.Random(7).choices(["حق", "مال", "rights", "money", "<p>", "</p>", "aide", "travail"], k=60_000)
+    large = " ".join(words).encode()
+    page = large[: 40 * 1024]
+    assert len(large) > cache.BEST_BROTLI_BYTES >= len(page)
+    for body, quality in ((large, 9), (page, 11)):
+        entry = cache.represent(body, Headers([("Content-Type", "text/html")]), False, cache.ENCODINGS, kept=True)
+        assert entry.bodies["br"] == brotli.compress(body, quality=quality)
+        assert entry.bodies["br"] != brotli.compress(body, quality=20 - quality)  # the two qualities differ here
+        assert brotli.decompress(entry.bodies["br"]) == body
