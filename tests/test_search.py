@@ -27,6 +27,7 @@ from .helpers import HOSTILE
         ("أحمد إلى آخر", "احمد الی اخر"),  # hamza forms of alef
         ("۱۲۳ ٤٥", "123 45"),  # Persian and Arabic-Indic digits
         ("NIÑO Straße", "nino strasse"),
+        ("\U00011013\U00011046\U00011013 😀 é", "\U00011013\U00011013 😀 e"),  # a mark beyond the BMP (Brahmi virama)
     ],
 )
 def test_fold(text, folded):
