@@ -34,7 +34,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # immutable: bundles are replaced by renaming a new file into place, never
     # changed, so SQLite may skip locking and change detection.
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
-    before = _file_identity(path)
+    before = file_identity(path)
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BundleConnection)
     conn.row_factory = sqlite3.Row
     harden(conn)
@@ -47,7 +47,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         # Inflated blocks are shared by the connections to this very file (blocks.INFLATED): the same
         # digest is not enough, as two builds of the same rows may lay their blocks out differently.
         # A file renamed into place while this one opened is shared with nothing.
-        if before is not None and before == _file_identity(path):
+        if before is not None and before == file_identity(path):
             conn.cache_key = (*before, facts.get("content_digest", ""))
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         conn.close()
@@ -61,7 +61,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
+def file_identity(path: str | os.PathLike[str]) -> tuple[int, int, int, int] | None:
     """Return what changes when a file is replaced by a rename or rewritten, or None when it is gone."""
     try:
         found = os.stat(path)

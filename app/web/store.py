@@ -128,12 +128,8 @@ class Store:
 
 
 def file_identity(path: str | os.PathLike[str]) -> tuple[int, ...]:
-    """Return what changes when a file is replaced by a rename (or rewritten)."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return ()
-    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+    """Return what changes when a file is replaced by a rename (or rewritten); () when it is gone."""
+    return bundle.file_identity(path) or ()
 
 
 def init_app(app: Flask) -> None:
