@@ -134,7 +134,7 @@ def html_snippet(html_source: str, terms: list[str], words: int = 28, head: int 
         cut = _BLOCK_END.search(html_source, start + size)
         end = cut.end() if cut is not None else len(html_source)
         # Cut at a block's end, so the runs' words are the words of the whole text (html_text).
-        run = html_text(html_source[start:end]).split()
+        run = html_words(html_source[start:end])
         if first is None:
             found = _first_hit(run, pattern)
             first = None if found is None else len(tokens) + found
@@ -211,9 +211,26 @@ def html_text(html_source: str) -> str:
     publisher's. Like plain_text, a block without closing punctuation gets a
     full stop so a heading reads as a sentence of its own.
     """
-    marked = _TAG.sub("", _BLOCK_END.sub("\0", _BREAK.sub(" ", html_source)))
-    blocks = [block for block in (" ".join(part.split()) for part in html.unescape(marked).split("\0")) if block]
+    blocks = [block for block in (" ".join(part.split()) for part in _blocks(html_source)) if block]
     return "\n\n".join(block if block[-1] in _SENTENCE_END else block + "." for block in blocks)
+
+
+def html_words(html_source: str) -> list[str]:
+    """Return html_text(html_source).split(), without joining the text only to split it again."""
+    found: list[str] = []
+    for part in _blocks(html_source):
+        words = part.split()
+        if words:
+            if words[-1][-1] not in _SENTENCE_END:
+                words[-1] += "."
+            found += words
+    return found
+
+
+def _blocks(html_source: str) -> list[str]:
+    """Return the text of each block of the HTML, tags gone and references read, its spacing as it was."""
+    marked = _TAG.sub("", _BLOCK_END.sub("\0", _BREAK.sub(" ", html_source)))
+    return html.unescape(marked).split("\0")
 
 
 # Starts every scope token: a private-use character, which FTS5's tokenizer keeps in a word but no
