@@ -129,6 +129,7 @@ def test_a_snippet_read_from_the_html_run_by_run_is_the_snippet_of_the_whole_tex
     blocks.insert(30, "<ul><li>يَدْفَعُ المالَ first</li><li>second<br>line</li></ul>")
     html_source = "\n".join(blocks)
     text = search.html_text(html_source)
+    assert search.html_words(html_source) == text.split()
     for query in ["كلمة0x0", "word3y11", "يدفع", "word59y11", "كلمه45", "line", "عنوان", "nowhere", "first second"]:
         terms = search.query_terms(query)
         assert search.html_snippet(html_source, terms, head=head) == search.snippet(text, terms), query
