@@ -319,12 +319,12 @@ class BatchedStream(logging.StreamHandler):
 
     FLUSH_SECONDS = 0.5
 
-    def __init__(self, at_exit: Callable[[Callable[[], None]], Any] = atexit.register) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.pending: list[str] = []
         self.flusher = threading.Thread(target=self._flush_often, name="waypost-access-log", daemon=True)
         self.flusher.start()
-        at_exit(self.flush)
+        atexit.register(self.flush)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -347,7 +347,7 @@ class BatchedStream(logging.StreamHandler):
             self.flush()
 
 
-def configure_access_log(enabled: bool, at_exit: Callable[[Callable[[], None]], Any] = atexit.register) -> None:
+def configure_access_log(enabled: bool) -> None:
     """Send the `waypost.access` log (method, path, status, duration) to standard error when enabled.
 
     Under systemd standard error goes to the journal (`journalctl -u waypost`).
@@ -356,7 +356,7 @@ def configure_access_log(enabled: bool, at_exit: Callable[[Callable[[], None]], 
     logger = logging.getLogger("waypost.access")
     if not enabled or any(getattr(h, "waypost", False) for h in logger.handlers):
         return
-    handler = BatchedStream(at_exit)
+    handler = BatchedStream()
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
     handler.waypost = True  # type: ignore[attr-defined]
     logger.addHandler(handler)

@@ -343,13 +343,12 @@ class ResponseCache:
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
         # A measuring request (sizes.py) reads the cache but never pays for brotli 11 on a topic's every page.
         keep = memory.limit and not inner.get(MEASURING) and self._same_for_everyone(environ, inner, headers, body)
+        wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
         if not keep:
-            wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
             return represent(body, headers, True, [wanted] if wanted else [])
         if memory is self.queries:
             # A search is rarely asked again: compressed once, in the encoding this reader takes
             # (gzip for one that takes neither), not in every encoding at once.
-            wanted = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), ENCODINGS)
             entry = represent(body, headers, True, [wanted or "gzip"], kept=True)
         else:
             entry = represent(body, headers, False, ENCODINGS, kept=True)

@@ -59,7 +59,7 @@ def _measure(lang: str, topic: str | None) -> dict[str, int]:
 
 
 def _fetch(path: str, accept: str = "gzip") -> tuple[bytes, int]:
-    """Return a page's body and the bytes it costs on the wire (gzip), asked of the app itself."""
+    """Return a page's body and the bytes it costs on the wire in the encoding accepted, asked of the app itself."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     environ = EnvironBuilder(
         path=path,
