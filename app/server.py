@@ -11,7 +11,8 @@ backlog), so that limit is set far above what one attacker plausibly opens,
 which needs file descriptors: `serve` raises its open-file limit first.
 
 One process answers: granian's worker runs in the process `serve` started,
-after the bundle and the address are checked and the app is built. There
+after the bundle and the address are checked, with the response cache that
+loads the Flask app on first need (app.web.cache.front). There
 is no supervisor process and no fork. A supervisor of granian's own would
 hold a second copy of the interpreter and of what was imported before the
 fork (20 of 53 MB idle on the 500-article bench), and would only restart a
@@ -153,7 +154,7 @@ def bind_address(hosts: Sequence[str]) -> str:
 
 
 class Server:
-    """Granian serving the app make_app() builds, in this process; `run()` until SIGTERM or SIGINT."""
+    """Granian serving the WSGI app make_app() returns, in this process; `run()` until SIGTERM or SIGINT."""
 
     def __init__(
         self, make_app: Callable[[], Any], address: str, port: int, options: Mapping[str, Any], access_log: bool

@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
         "0 turns the cache off: every page is rendered for every request.",
     ),
     Setting(
+        "PAGE_SHELF_MB",
+        64,
+        "Megabytes of disk in the instance folder for the pages the cache has compressed, so that after a "
+        "restart (a power cut) they are answered at once, before the rest of the app has loaded. Oldest go "
+        "first past the bound; searches are never kept. 0 keeps none on disk.",
+    ),
+    Setting(
         "SWAP_CHECK_SECONDS",
         1,
         "Seconds between looks at whether the live bundle or the kiosk state beside it was replaced (by "

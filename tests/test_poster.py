@@ -29,9 +29,8 @@ def test_without_public_url_the_poster_uses_the_address_serve_found_or_says_it_h
     unknown = app.test_client().get("/en/poster", headers={"Host": "192.0.2.9:8000"}).get_data(as_text=True)
     assert "<svg" not in unknown and "192.0.2.9" not in unknown
     assert "does not know its address yet" in unknown
-    # `serve` sets the addresses it found before the first request (a new app here: pages are cached).
-    app = make_app()
-    app.config["SERVED_ADDRESSES"] = ["http://192.0.2.2:8000/"]
+    # `serve` gives the app the addresses it found as a setting (a new app here: pages are cached).
+    app = make_app(SERVED_ADDRESSES=["http://192.0.2.2:8000/"])
     found = app.test_client().get("/en/poster").get_data(as_text=True)
     assert '<p class="address" dir="ltr" lang="en">http://192.0.2.2:8000/</p>' in found
     # Plain HTTP has no service worker: only the packs are offered.

@@ -61,10 +61,13 @@ SLOW_CLIENTS = 150  # more than the 100 connections that took a kiosk offline un
 
 
 @contextlib.contextmanager
-def served(bundle: Path, tmp_path: Path, *args: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
+def served(
+    bundle: Path, tmp_path: Path, *args: str, ready: str = "/", **settings: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run the real `waypost serve` over bundle on a free loopback port; yield its address and process.
 
-    The process is stopped with SIGTERM, as systemd stops it, when the block ends.
+    It is ready once `ready` answers. The process is stopped with SIGTERM,
+    as systemd stops it, when the block ends.
     """
     port = free_port()
     env = {**os.environ, "WAYPOST_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -74,7 +77,7 @@ def served(bundle: Path, tmp_path: Path, *args: str, **settings: str) -> Iterato
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        wait_for(f"http://127.0.0.1:{port}/")
+        wait_for(f"http://127.0.0.1:{port}{ready}")
         yield f"http://127.0.0.1:{port}", server
     finally:
         if server.poll() is None:

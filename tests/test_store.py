@@ -15,7 +15,7 @@ from pathlib import Path
 from app import kiosk_state
 from app.bundle.build import build_bundle
 from app.content.load import load_content
-from app.web import cache, store
+from app.web import cache, live
 
 from .helpers import edit_article
 
@@ -65,15 +65,15 @@ def test_a_new_kiosk_state_changes_the_notice_after_the_interval(content_dir, tm
 def test_the_watch_looks_at_the_file_once_an_interval(tmp_path):
     path = tmp_path / "f"
     path.write_text("one")
-    watch = store.Watch(path, 3600)
+    watch = live.Watch(path, 3600)
     first = watch()
     path.unlink()
     path.write_text("a longer second file")
     assert watch() == first  # not looked at again within the hour
     watch.checked -= 3600
-    assert watch() != first and watch() == store.file_identity(path)
-    assert store.Watch(path, 0)() == store.file_identity(path)
-    assert store.Watch(tmp_path / "none", 0)() == ()
+    assert watch() != first and watch() == live.file_identity(path)
+    assert live.Watch(path, 0)() == live.file_identity(path)
+    assert live.Watch(tmp_path / "none", 0)() == ()
 
 
 def test_a_cached_answer_carries_every_header_and_is_logged(make_app, caplog):
@@ -170,7 +170,7 @@ def test_a_page_asked_for_by_many_at_once_is_rendered_once(make_app):
     alone = make_app()
     with renders(alone) as once:
         alone.test_client().get("/en/money/", headers={"Accept-Encoding": "gzip"})
-    app = make_app()
+    app = make_app(PAGE_SHELF_MB=0)  # not the page the first app kept on the shelf: rendered here, once
     start = threading.Barrier(8)
     answers: list[int] = []
 

@@ -237,10 +237,14 @@ def serve(hosts: tuple[str, ...], port: int, bundle_path: Path | None, demo: boo
 
 
 def _web_app(overrides: dict) -> Any:
-    """Build the Flask app `serve` serves, once the bundle and the address are checked."""
-    from app.web import create_app
+    """Return what `serve` answers with, once the bundle and the address are checked.
 
-    return create_app(overrides)
+    That is the response cache; the Flask app behind it is loaded by the
+    first request the cache cannot answer (app.web.cache.front).
+    """
+    from app.web.cache import front
+
+    return front(overrides)
 
 
 def _prepare_bundle(config: dict, instance_path: str, live: Path, demo: bool) -> None:

@@ -1,15 +1,21 @@
 """Responses computed once per bundle: a WSGI layer in front of Flask that answers from memory.
 
+It imports no part of Flask, Werkzeug, Jinja or Babel (headers.py reads the
+few request headers it needs), so `waypost serve` answers with it alone and
+loads the Flask app behind it the first time a request needs the app
+(front()). The pages it compresses are also kept on disk (shelf.py), so a
+restart answers them before the app is loaded.
+
 The bundle never changes, so a page is rendered and compressed once and then
 served from here until the bundle is swapped, without routing, templates or
 a database query. An entry is keyed by everything a response depends on:
-the bundle's content digest and the app version (the cache is dropped when
-either changes), the path and query string, and the freshness stamp (the UTC
-date and the kiosk-state file, which decide "today" and the notice about
-the age of the guidance). The page language is in the path; the encoding is
-negotiated per request from the representations one entry holds (brotli,
-gzip and identity), each with its strong ETag known before anything runs,
-so a matching `If-None-Match` costs a 304 and no rendering at all.
+the bundle's content digest and the app's fingerprint (its version, files,
+settings and catalogs; the cache is dropped when either changes), the path
+and query string, and the freshness stamp (the UTC date and the kiosk-state
+file, which decide "today" and the notice about the age of the guidance).
+The page language is in the path; the encoding is negotiated per request
+from the representations one entry holds (brotli, gzip and identity), each
+with its strong ETag known before anything runs, so a matching `If-None-Match` costs a 304 and no rendering at all.
 
 Only what is the same for every reader is kept: GET and HEAD answers with
 status 200, in a compressible type, without Set-Cookie, that did not mark
@@ -44,22 +50,26 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import brotli
-from flask import Flask, request
-from werkzeug.datastructures import Headers
-from werkzeug.http import http_date, parse_accept_header, parse_etags, remove_entity_headers
 
 from app.bundle import read as bundle
-from app.web import store
+from app.web.headers import NOT_IN_304, Headers, etag_matches, header, http_date, negotiate, without
+from app.web.live import ENVIRON_KEY, Store
+from app.web.shelf import Shelf
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 COMPRESSIBLE = {
     "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
@@ -83,12 +93,20 @@ STATIC_EXPORT = "waypost.static_export"
 # Set on the app's own requests that measure what saving a topic costs (sizes.py): not logged.
 MEASURING = "waypost.measuring"
 
+# Below the instance folder: the pages kept on disk across restarts (shelf.py).
+SHELF_FILE = "page-shelf.sqlite"
+# The folders whose files decide what a page looks like, besides the bundle and the settings.
+APP_FOLDER = Path(__file__).resolve().parent.parent
+
 access_log = logging.getLogger("waypost.access")
 StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
 def uncacheable() -> None:
     """Mark the current response as one to compute for every request (it shows the time, say)."""
+    from flask import request
+
     request.environ[UNCACHEABLE] = True
 
 
@@ -111,15 +129,14 @@ class Entry:
         """Return the headers of one representation (all but Date), built once."""
         found = self.lists.get((encoding, status))
         if found is None:
-            headers = Headers(self.headers)
-            headers["ETag"] = self.etags[encoding]
+            found = [*self.headers, ("ETag", self.etags[encoding])]
             if encoding:
-                headers["Content-Encoding"] = encoding
+                found.append(("Content-Encoding", encoding))
             if status == 304:
-                remove_entity_headers(headers)
+                found = without(found, NOT_IN_304)
             else:
-                headers["Content-Length"] = str(len(self.body(encoding)))
-            found = self.lists[(encoding, status)] = headers.to_wsgi_list()
+                found.append(("Content-Length", str(len(self.body(encoding)))))
+            self.lists[(encoding, status)] = found
         return found
 
     def body(self, encoding: str) -> bytes:
@@ -131,7 +148,9 @@ class Entry:
         return self.bodies[encoding]
 
 
-def represent(body: bytes, headers: Headers, fast: bool, encodings: Iterable[str], kept: bool = False) -> Entry:
+def represent(
+    body: bytes, headers: Iterable[tuple[str, str]], fast: bool, encodings: Iterable[str], kept: bool = False
+) -> Entry:
     """Return a 200 response's representations: the body as it is, and compressed in each encoding asked for."""
     plain = hashlib.sha256(body).hexdigest()[:24]
     bodies = {"": body}
@@ -141,18 +160,16 @@ def represent(body: bytes, headers: Headers, fast: bool, encodings: Iterable[str
                 bodies["br"] = brotli.compress(body, quality=5 if fast else brotli_quality(len(body)))
             elif encoding == "gzip":
                 bodies["gzip"] = gzip.compress(body, compresslevel=6 if fast else 9, mtime=0)
-    headers = Headers(headers)
-    for name in ("Content-Length", "Content-Encoding", "ETag", "Date"):
-        headers.remove(name)
-    vary = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+    headers = without(headers, ("Content-Length", "Content-Encoding", "ETag", "Date"))
+    vary = [v.strip() for v in (header(headers, "Vary") or "").split(",") if v.strip()]
     if "Accept-Encoding" not in vary:
         vary.append("Accept-Encoding")
-    headers["Vary"] = ", ".join(vary)
+    headers = [*without(headers, ("Vary",)), ("Vary", ", ".join(vary))]
     # Each encoding is its own representation, so each gets its own strong tag.
     etags = {e: f'"{plain}{ETAG_SUFFIX[e]}"' for e in bodies}
     if kept and len(bodies) > 1:
         del bodies[""]  # kept compressed only: a third of the memory
-    return Entry(headers.to_wsgi_list(), bodies, etags)
+    return Entry(headers, bodies, etags)
 
 
 def brotli_quality(size: int) -> int:
@@ -160,25 +177,8 @@ def brotli_quality(size: int) -> int:
     return 11 if size <= BEST_BROTLI_BYTES else 9
 
 
-_negotiated: dict[tuple[str, tuple[str, ...]], str] = {}
-
-
-def negotiate(accept: str | None, available: tuple[str, ...]) -> str:
-    """Return the encoding to send: brotli, then gzip, when the client accepts it, else ''."""
-    if not accept:
-        return ""
-    found = _negotiated.get((accept, available))
-    if found is None:
-        accepted = parse_accept_header(accept)
-        found = next((e for e in available if e and accepted[e] > 0), "")
-        if len(_negotiated) > 256:
-            _negotiated.clear()  # browsers send a handful of spellings; anything else is not worth keeping
-        _negotiated[(accept, available)] = found
-    return found
-
-
 class Memory:
-    """A byte-bounded LRU of entries for one bundle digest and app version."""
+    """A byte-bounded LRU of entries for one bundle digest and app fingerprint."""
 
     def __init__(self, limit_bytes: int) -> None:
         self.limit = limit_bytes
@@ -248,19 +248,42 @@ class Memory:
 
 
 class ResponseCache:
-    """WSGI middleware: answer GET and HEAD from the cache, fill it from the app, log every answer."""
+    """WSGI middleware: answer GET and HEAD from the cache, fill it from the app, log every answer.
 
-    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
-        self.app = app
-        self.wsgi_app = wsgi_app
-        limit = int(float(app.config["RESPONSE_CACHE_MB"]) * 1_000_000)
+    `routing` returns the WSGI app behind the cache (Flask's own), and is
+    called the first time a request needs it: `waypost serve` loads Flask
+    then (front()), so a start answers the pages on the shelf without it.
+    """
+
+    def __init__(self, config: Mapping[str, Any], found: Store, instance_path: str, routing: Callable[[], WSGIApp]):
+        limit = int(float(config["RESPONSE_CACHE_MB"]) * 1_000_000)
         # Answers to a query string (search) have their own eighth: keys a client chooses
         # freely can push out one another, never the pages.
         self.memory = Memory(limit - limit // QUERY_SHARE)
         self.queries = Memory(limit // QUERY_SHARE)
-        self.store: store.Store = app.extensions["waypost_store"]
-        self.version = str(app.config["VERSION"])
-        self.log = bool(app.config["ACCESS_LOG"])
+        self.store = found
+        self.version = fingerprint(config)
+        self.log = bool(config["ACCESS_LOG"])
+        shelf_limit = int(float(config["PAGE_SHELF_MB"]) * 1_000_000) if limit else 0
+        self.shelf = Shelf(Path(instance_path) / SHELF_FILE, shelf_limit) if shelf_limit > 0 else None
+        self._routing = routing
+        self._loaded: WSGIApp | None = None
+        self._loading = threading.Lock()
+
+    def wsgi_app(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer through the app behind the cache, loading it first if no request has needed it yet."""
+        found = self._loaded
+        if found is None:
+            with self._loading:  # the others asking meanwhile wait for this one load
+                if self._loaded is None:
+                    self._loaded = self._routing()
+                found = self._loaded
+        return found(environ, start_response)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the app behind the cache has been loaded (a request needed more than the cache)."""
+        return self._loaded is not None
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if not self.log or environ.get(MEASURING):
@@ -291,7 +314,7 @@ class ResponseCache:
             live = self.store.current()
         except bundle.BundleError:
             return self.wsgi_app(environ, start_response)  # the app shows its "no guidance" page
-        environ[store.ENVIRON_KEY] = live
+        environ[ENVIRON_KEY] = live
         query = environ.get("QUERY_STRING", "")
         key = (environ.get("PATH_INFO", ""), query, self.store.stamp())
         owner = (live.digest, self.version)
@@ -306,12 +329,27 @@ class ResponseCache:
                 entry = memory.get(owner, key)
             else:
                 try:
-                    return self._fill_and_answer(environ, start_response, memory, owner, key)
+                    entry = self._shelved(memory, owner, key)
+                    if entry is None:
+                        return self._fill_and_answer(environ, start_response, memory, owner, key)
                 finally:
                     memory.filled(owner, key)
+        elif entry is None and kept:
+            entry = self._shelved(memory, owner, key)
         if entry is None:
             return self._fill_and_answer(environ, start_response, memory, owner, key)
         return self._answer(environ, start_response, entry)
+
+    def _shelved(self, memory: Memory, owner: tuple, key: tuple) -> Entry | None:
+        """Return a page kept on the shelf by an earlier run (or thread), now kept in memory too."""
+        if self.shelf is None or memory is not self.memory:
+            return None
+        found = self.shelf.get(_generation(owner, key), key[0])
+        if found is None:
+            return None
+        entry = Entry(*found)
+        memory.put(owner, key, entry)
+        return entry
 
     def _fill_and_answer(
         self, environ: dict, start_response: StartResponse, memory: Memory, owner: tuple, key: tuple
@@ -336,8 +374,8 @@ class ResponseCache:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        headers = Headers(got["headers"])
-        mimetype = headers.get("Content-Type", "").split(";")[0].strip()
+        headers: Headers = list(got["headers"])
+        mimetype = (header(headers, "Content-Type") or "").split(";")[0].strip()
         if not got["status"].startswith("200") or mimetype not in COMPRESSIBLE:
             start_response(got["status"], got["headers"])
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
@@ -352,17 +390,20 @@ class ResponseCache:
             entry = represent(body, headers, True, [wanted or "gzip"], kept=True)
         else:
             entry = represent(body, headers, False, ENCODINGS, kept=True)
+            if self.shelf is not None:
+                self.shelf.put(_generation(owner, key), key[0], entry.headers, entry.bodies, entry.etags)
         memory.put(owner, key, entry)
         return entry
 
     @staticmethod
     def _same_for_everyone(environ: dict, inner: dict, headers: Headers, body: bytes) -> bool:
-        if inner.get(UNCACHEABLE) or inner.get(STATIC_EXPORT) or "Set-Cookie" in headers:
+        if inner.get(UNCACHEABLE) or inner.get(STATIC_EXPORT) or header(headers, "Set-Cookie") is not None:
             return False
         # Whatever spelling of the Host a client sent must appear nowhere in what others are served.
+        written = "\n".join(f"{name}: {value}" for name, value in headers).lower()
         for name in ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED"):
             value = environ.get(name, "").strip().lower()
-            if value and (value.encode("latin-1", "replace") in body.lower() or value in str(headers).lower()):
+            if value and (value.encode("latin-1", "replace") in body.lower() or value in written):
                 return False
         return True
 
@@ -370,11 +411,40 @@ class ResponseCache:
     def _answer(environ: dict, start_response: StartResponse, entry: Entry) -> Iterable[bytes]:
         encoding = negotiate(environ.get("HTTP_ACCEPT_ENCODING"), entry.encodings)
         asked = environ.get("HTTP_IF_NONE_MATCH")
-        if asked and parse_etags(asked).contains_weak(entry.etags[encoding].strip('"')):
+        if asked and etag_matches(asked, entry.etags[encoding]):
             start_response("304 NOT MODIFIED", [*entry.wsgi_headers(encoding, 304), ("Date", _date())])
             return []
         start_response("200 OK", [*entry.wsgi_headers(encoding, 200), ("Date", _date())])
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body(encoding)]
+
+
+def _generation(owner: tuple, key: tuple) -> str:
+    """Return what a page on the shelf is kept under besides its path: the bundle, the app, the stamp."""
+    digest, version = owner
+    return f"{digest} {version} {json.dumps(key[2], separators=(',', ':'))}"
+
+
+def fingerprint(config: Mapping[str, Any]) -> str:
+    """Return a short digest of what, besides the bundle and the day, decides what every page says.
+
+    That is the settings (config.py, WAYPOST_* variables, the command line),
+    the app's version and its own files (code, templates, styles), and the
+    translators' catalogs: pages kept on the shelf by a run with other
+    settings, an edited template or an updated catalog are never served
+    after a restart. Files are known by size and modification time (about a
+    millisecond for all of them), not read.
+    """
+    found = hashlib.sha256(json.dumps(dict(config), sort_keys=True, default=repr).encode())
+    for root in (APP_FOLDER, Path(str(config.get("TRANSLATIONS_DIR", "")))):
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(files):
+                try:
+                    seen = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                found.update(f"{folder}/{name} {seen.st_size} {seen.st_mtime_ns}\n".encode())
+    return found.hexdigest()[:24]
 
 
 _now: list[Any] = [0, ""]
@@ -392,8 +462,11 @@ def _date() -> str:
 COMPILED_TEMPLATES = "compiled-templates"
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, front: ResponseCache | None = None) -> None:
     """Put the response cache in front of the app's routing, and keep compiled templates across starts.
+
+    `front` is the cache `waypost serve` answered with before it loaded the
+    app (front()); otherwise the app gets a cache of its own.
 
     Compiling the templates a first page needs takes longer than starting
     the server does; Jinja keeps each one's code under a hash of its name
@@ -407,4 +480,31 @@ def init_app(app: Flask) -> None:
         app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
     except OSError:
         pass  # a read-only instance folder: templates are compiled at each start, as before
-    app.wsgi_app = ResponseCache(app, app.wsgi_app)  # type: ignore[method-assign]
+    routing = app.wsgi_app
+    app.extensions["waypost_routing"] = routing
+    if front is None:
+        front = ResponseCache(app.config, app.extensions["waypost_store"], app.instance_path, lambda: routing)
+    app.wsgi_app = front  # type: ignore[method-assign]
+
+
+def front(overrides: Mapping[str, Any]) -> ResponseCache:
+    """Return what `waypost serve` answers with: the response cache, the Flask app behind it loaded on first need.
+
+    Until a request needs more than the cache holds (a page not yet kept, a
+    search, a form), nothing of Flask, Jinja or Babel is imported: after a
+    restart, the pages on the shelf are answered in the time the server takes
+    to start, and a kiosk that only serves them keeps half the memory.
+    """
+    from app import __version__, settings
+
+    config = {**settings.resolve(overrides), "VERSION": __version__}
+    instance = str(settings.instance_path().resolve())
+    found = Store(config["BUNDLE"], float(config["SWAP_CHECK_SECONDS"]))
+
+    def routing() -> WSGIApp:
+        from app.web import create_app
+
+        return create_app(overrides, front=cache).extensions["waypost_routing"]
+
+    cache = ResponseCache(config, found, instance, routing)
+    return cache

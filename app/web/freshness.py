@@ -33,7 +33,7 @@ def stamp(live: Path, state: tuple[int, ...] | None = None) -> tuple:
     Two requests with the same bundle and the same stamp show the same
     notice and the same "today", so pages may be cached under it. `state`
     is the kiosk-state file's identity when the caller has looked already
-    (store.Watch); otherwise the file is looked at now.
+    (live.Watch); otherwise the file is looked at now.
     """
     if state is None:
         try:
