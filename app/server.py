@@ -31,7 +31,9 @@ import errno
 import fcntl
 import ipaddress
 import logging
+import os
 import resource
+import signal
 import socket
 import struct
 import threading
@@ -179,8 +181,49 @@ class Server:
     def run(self) -> None:
         """Build the app, then answer until SIGTERM or SIGINT, letting the requests in hand finish."""
         configure_access_log(self.access_log)
+        forward_stop_signals()
         app = self.make_app()
         self.granian.serve(target_loader=lambda _target: app)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# A signal with nothing to do, sent to the main thread to wake it (its default action is to ignore it).
+WAKE_SIGNAL = signal.SIGURG
+
+
+def forward_stop_signals() -> bool:
+    """Make sure a SIGTERM or SIGINT reaches the main thread, whichever thread the system gave it to.
+
+    Python runs signal handlers in the main thread only, and granian's main
+    thread waits on a lock for the stop signal; that wait is interrupted only
+    by a signal delivered to the main thread itself. The system may hand a
+    signal sent to the process to any of its threads (granian's Rust threads,
+    the threads answering requests): measured, `kill -TERM` aimed at one of
+    them left the server running until a second signal. So every signal is
+    also written to a pipe (signal.set_wakeup_fd, by whichever thread caught
+    it), and a thread of ours that reads the pipe sends WAKE_SIGNAL to the
+    main thread after a stop signal: interrupted, it runs the handler of the
+    signal it missed. Call from the main thread; returns whether it could.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.signal(WAKE_SIGNAL, lambda _signum, _frame: None)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    main = threading.main_thread().ident or 0
+    stops = {int(s) for s in STOP_SIGNALS}
+
+    def forward() -> None:
+        while True:
+            caught = os.read(read_end, 64)
+            if not caught:
+                return
+            if stops.intersection(caught):
+                signal.pthread_kill(main, WAKE_SIGNAL)
+
+    threading.Thread(target=forward, name="waypost-signals", daemon=True).start()
+    return True
 
 
 def _in_process_granian() -> type:

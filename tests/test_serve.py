@@ -145,6 +145,19 @@ def test_sigterm_stops_the_server_cleanly_with_the_last_access_log_lines_written
     assert "GET /en/ 200" in err and "Traceback" not in err
 
 
+def test_a_stop_signal_caught_by_any_thread_stops_the_server(bundle_path, tmp_path):
+    # The system may hand a signal sent to the process to any of its threads; `kill` aimed at one
+    # thread's id does exactly that. Python runs handlers in the main thread only, which used to
+    # wait on, and the server kept running until a second signal.
+    with served(bundle_path, tmp_path) as (url, server):
+        assert requests.get(f"{url}/en/search", params={"q": "guide"}, timeout=30).status_code == 200
+        others = sorted(int(t) for t in os.listdir(f"/proc/{server.pid}/task") if int(t) != server.pid)
+        assert others, "granian answers from threads of its own"
+        os.kill(others[-1], signal.SIGTERM)  # the newest: one that answers requests
+        server.wait(timeout=30)
+    assert server.returncode == 0
+
+
 def test_serve_answers_from_one_process_that_systemd_restarts_if_it_dies(bundle_path, tmp_path):
     # No supervisor process of granian's own and no fork: the app's memory is held once. Restarting a
     # server that dies (the out-of-memory killer's SIGKILL counts as a failure) is the unit's job.
