@@ -15,7 +15,8 @@ and query string, and the freshness stamp (the UTC date and the kiosk-state
 file, which decide "today" and the notice about the age of the guidance).
 The page language is in the path; the encoding is negotiated per request
 from the representations one entry holds (brotli, gzip and identity), each
-with its strong ETag known before anything runs, so a matching `If-None-Match` costs a 304 and no rendering at all.
+with its strong ETag known before anything runs, so a matching
+`If-None-Match` costs a 304 and no rendering at all.
 
 Only what is the same for every reader is kept: GET and HEAD answers with
 status 200, in a compressible type, without Set-Cookie, that did not mark
@@ -280,11 +281,6 @@ class ResponseCache:
                 found = self._loaded
         return found(environ, start_response)
 
-    @property
-    def loaded(self) -> bool:
-        """Whether the app behind the cache has been loaded (a request needed more than the cache)."""
-        return self._loaded is not None
-
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if not self.log or environ.get(MEASURING):
             return self._route(environ, start_response)
@@ -321,6 +317,8 @@ class ResponseCache:
         memory = self.queries if query else self.memory
         kept = memory.limit and not environ.get(STATIC_EXPORT)
         entry = memory.get(owner, key) if kept else None
+        if entry is None and kept:
+            entry = self._shelved(memory, owner, key)
         if entry is None and kept and not environ.get(MEASURING):
             leader, filled = memory.filling(owner, key)
             if not leader:
@@ -329,13 +327,9 @@ class ResponseCache:
                 entry = memory.get(owner, key)
             else:
                 try:
-                    entry = self._shelved(memory, owner, key)
-                    if entry is None:
-                        return self._fill_and_answer(environ, start_response, memory, owner, key)
+                    return self._fill_and_answer(environ, start_response, memory, owner, key)
                 finally:
                     memory.filled(owner, key)
-        elif entry is None and kept:
-            entry = self._shelved(memory, owner, key)
         if entry is None:
             return self._fill_and_answer(environ, start_response, memory, owner, key)
         return self._answer(environ, start_response, entry)
@@ -505,7 +499,7 @@ def front(overrides: Mapping[str, Any]) -> ResponseCache:
     def routing() -> WSGIApp:
         from app.web import create_app
 
-        return create_app(overrides, front=cache).extensions["waypost_routing"]
+        return create_app(overrides, front=served).extensions["waypost_routing"]
 
-    cache = ResponseCache(config, found, instance, routing)
-    return cache
+    served = ResponseCache(config, found, instance, routing)
+    return served

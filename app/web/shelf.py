@@ -25,10 +25,12 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from app.web.headers import Headers
+
 log = logging.getLogger(__name__)
 
 # The layout of the file: another value (an older Waypost's file) is emptied and laid out again.
-LAYOUT = 1
+LAYOUT = 2
 # How long a write waits for another process holding the file (two servers on one instance folder).
 BUSY_SECONDS = 0.2
 # Past the bound, pages are removed until the shelf holds at most this share of it.
@@ -43,16 +45,16 @@ CREATE TABLE page (
     path TEXT NOT NULL,
     headers TEXT NOT NULL,
     etags TEXT NOT NULL,
-    bodies TEXT NOT NULL,
-    body0 BLOB,
-    body1 BLOB,
-    body2 BLOB,
+    br BLOB,
+    gzip BLOB,
+    plain BLOB,
     size INTEGER NOT NULL,
     UNIQUE (generation, path)
 );
 """
 
-Headers = list[tuple[str, str]]
+# The encodings a page is kept in, in the order of the columns br, gzip and plain.
+ENCODINGS = ("br", "gzip", "")
 
 
 class Shelf:
@@ -76,7 +78,7 @@ class Shelf:
                 return None
             try:
                 row = conn.execute(
-                    "SELECT headers, etags, bodies, body0, body1, body2 FROM page WHERE generation = ? AND path = ?",
+                    "SELECT headers, etags, br, gzip, plain FROM page WHERE generation = ? AND path = ?",
                     (generation, path),
                 ).fetchone()
             except sqlite3.Error as exc:
@@ -87,8 +89,7 @@ class Shelf:
         try:
             headers = [(str(k), str(v)) for k, v in json.loads(row[0])]
             etags = {str(k): str(v) for k, v in json.loads(row[1]).items()}
-            encodings = json.loads(row[2])
-            bodies = {str(e): bytes(b) for e, b in zip(encodings, row[3:], strict=False) if b is not None}
+            bodies = {e: bytes(b) for e, b in zip(ENCODINGS, row[2:], strict=True) if b is not None}
         except (ValueError, TypeError) as exc:
             log.warning("%s: a kept page of %s cannot be read (%s): it is rendered again", self.path, path, exc)
             return None
@@ -101,10 +102,9 @@ class Shelf:
     ) -> None:
         """Keep a page, removing every page of another generation first, and the oldest past the bound."""
         size = sum(len(b) for b in bodies.values())
-        if size > self.limit // LARGEST_SHARE or len(bodies) > 3:
+        if size > self.limit // LARGEST_SHARE or set(bodies) - set(ENCODINGS):
             return
-        encodings = list(bodies)
-        blobs = [bodies[e] for e in encodings] + [None] * (3 - len(encodings))
+        blobs = [bodies.get(e) for e in ENCODINGS]
         with self.lock:
             conn = self._connection()
             if conn is None:
@@ -114,9 +114,9 @@ class Shelf:
                     if generation != self.current:
                         conn.execute("DELETE FROM page WHERE generation != ?", (generation,))
                     conn.execute(
-                        "INSERT OR REPLACE INTO page (generation, path, headers, etags, bodies, body0, body1, body2,"
-                        " size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (generation, path, json.dumps(headers), json.dumps(etags), json.dumps(encodings), *blobs, size),
+                        "INSERT OR REPLACE INTO page (generation, path, headers, etags, br, gzip, plain, size)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (generation, path, json.dumps(headers), json.dumps(etags), *blobs, size),
                     )
                     if generation != self.current or self.bytes + size > self.limit:
                         self.bytes = int(conn.execute("SELECT total(size) FROM page").fetchone()[0])
