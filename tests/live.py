@@ -53,6 +53,30 @@ def phone(browser: Any, **options: Any) -> Iterator[tuple[Any, Any]]:
         context.close()
 
 
+# Resolves once the page's worker has finished activating (so its clients.claim() has run), with
+# whether the page is controlled.
+_ACTIVATED = """async () => {
+    const worker = (await navigator.serviceWorker.ready).active;
+    if (worker.state !== 'activated') {
+        await new Promise((done) => worker.addEventListener('statechange', () => worker.state === 'activated' && done()));
+    }
+    return navigator.serviceWorker.controller !== null;
+}"""
+
+
+def wait_for_worker(page: Any) -> None:
+    """Wait until the service worker is active and controls the page.
+
+    The worker claims the pages open when it activates, but Chromium leaves a page uncontrolled
+    when its navigation was under way as the claim ran (it happened once in CI: the page was
+    never controlled and the wait ran out). Such a page still works, with the worker's
+    registration, and the next page it opens is controlled, so the page is loaded again.
+    """
+    if not page.evaluate(_ACTIVATED):
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
 def require_chromium() -> None:
     """Skip the calling test or module without Chromium; in CI, fail instead."""
     if not Path(CHROMIUM).exists():

@@ -18,7 +18,7 @@ from app.content.load import load_content
 from app.web import create_app
 
 from .helpers import write_content
-from .live import ARTIFACTS, LAUNCH, require_chromium
+from .live import ARTIFACTS, LAUNCH, require_chromium, wait_for_worker
 from .live import phone as phone_profile
 from .live import serving as serving_app
 
@@ -69,11 +69,6 @@ def browser(playwright):
 def phone(browser, **options):
     """A phone profile with service workers allowed."""
     return phone_profile(browser, **{"service_workers": "allow", **options})
-
-
-def wait_for_worker(page) -> None:
-    """Wait until the service worker is active and controls the page."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def save_topic(page, url: str) -> list[list[int]]:

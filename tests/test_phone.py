@@ -20,7 +20,7 @@ from app.content.load import load_content
 from app.web import create_app
 
 from .helpers import edit_article, must, write_content
-from .live import ARTIFACTS, LAUNCH, require_chromium, serving
+from .live import ARTIFACTS, LAUNCH, require_chromium, serving, wait_for_worker
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -75,10 +75,6 @@ def phone(browser, width: int = 320, font_px: int | None = None, **options):
         yield context, page
     finally:
         context.close()
-
-
-def wait_for_worker(page) -> None:
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def fits(page) -> dict:

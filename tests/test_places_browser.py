@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from .helpers import shown, write_content, write_place
-from .live import chromium, phone, require_chromium, serving_content
+from .live import chromium, phone, require_chromium, serving_content, wait_for_worker
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,7 +52,7 @@ def test_the_place_pack_reads_with_javascript_off_and_asks_for_nothing(browser, 
 def test_a_saved_place_reads_offline(browser, site):
     with phone(browser, service_workers="allow") as (context, page):
         page.goto(f"{site}/en/places/testville/")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        wait_for_worker(page)
         page.locator("#wp-save button").wait_for()
         page.locator("#wp-save button").click()
         saved = page.evaluate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .helpers import PLACE_YAML, shown, write_content, write_place
-from .live import chromium, require_chromium, serving_content
+from .live import chromium, require_chromium, serving_content, wait_for_worker
 from .live import phone as phone_profile
 
 require_chromium()
@@ -41,7 +41,7 @@ def phone(browser, **options):
 def save_place_and_go_offline(context, page, site: str, lang: str) -> None:
     """Save the test place for offline reading from its page in lang, then cut the phone's connection."""
     page.goto(f"{site}/{lang}/places/testville/")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_for_worker(page)
     page.wait_for_function(f"() => caches.match('/{lang}/offline-search').then(Boolean)")
     page.locator("#wp-save button").click()
     saved = page.evaluate(
