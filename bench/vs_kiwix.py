@@ -166,11 +166,11 @@ class Servers:
         self.procs: dict[str, subprocess.Popen] = {}
         self.cold: dict[str, float] = {}
         self.cold_cpu: dict[str, float] = {}
-        self.idle: dict[str, tuple[float, float]] = {}
+        self.idle: dict[str, tuple[float, float, float]] = {}
         # Waypost's: seconds from its start to the first page it had not kept (a search, which loads the
         # app behind the cache), and its memory once that page is answered.
         self.unkept: dict[str, float] = {}
-        self.loaded: dict[str, tuple[float, float]] = {}
+        self.loaded: dict[str, tuple[float, float, float]] = {}
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{PORTS[name]}"
@@ -245,10 +245,16 @@ class Servers:
         for proc in list(self.procs.values()):
             stop(proc)
 
-    def rss(self, name: str) -> tuple[float, float]:
-        """Return the PSS and the VmRSS of a server, each summed over its processes (nginx's master and workers)."""
+    def rss(self, name: str) -> tuple[float, float, float]:
+        """Return the PSS, the VmRSS and its anonymous part of a server, each summed over its processes.
+
+        VmRSS counts the pages of every file mapped (the interpreter's, the libraries'), which other
+        processes share and the kernel can drop and read again; RssAnon is the memory the server
+        itself allocated (heap, stacks), which it holds until it frees it.
+        """
         pids = family(self.procs[name].pid)
-        return sum(pss_mb(p) for p in pids), sum(rss_mb(p) for p in pids)
+        return (sum(pss_mb(p) for p in pids), sum(rss_mb(p) for p in pids),
+                sum(rss_mb(p, "RssAnon") for p in pids))  # fmt: skip
 
 
 def page_bench(servers: Servers, args: argparse.Namespace) -> dict[tuple[str, str], tuple]:
@@ -424,13 +430,16 @@ def other_rows(sizes: dict, builds: dict, servers: Servers, after: dict, args: a
     rows.append(row("start to the first page not kept (a search: loads the app), s", values,
                     (ratio(servers.unkept["waypost"], cold["kiwix"]), "–"), "–", load()))  # fmt: skip
     idle = servers.idle
-    for index, what, loaded in ((0, "memory idle / after load, MB: PSS, all processes", "PSS"),
-                                (1, "memory idle / after load, MB: VmRSS summed", "VmRSS")):  # fmt: skip
+    kinds = ((0, "PSS, all processes", "PSS"), (1, "VmRSS summed", "VmRSS"),
+             (2, "RssAnon (VmRSS less file pages)", "RssAnon"))  # fmt: skip
+    for index, kind, loaded in kinds:
+        what = f"memory idle / after load, MB: {kind}"
         values = {name: f"{idle[name][index]:.0f} / {after[name][index]:.0f}" for name in idle}
         w_idle, w_after = idle["waypost"][index], after["waypost"][index]
         versus = f"{ratio(w_idle, idle['kiwix'][index])} / {ratio(w_after, after['kiwix'][index])}"
         met = "met" if w_idle <= 40 and w_after <= 60 else "NOT met"
-        rows.append(row(what, values, (versus, "–"), f"≤ 40 / ≤ 60 ({met})", load()))
+        goal = f"≤ 40 / ≤ 60 ({met})" if index < 2 else "–"  # the goal is in RSS: judged on PSS and on VmRSS
+        rows.append(row(what, values, (versus, "–"), goal, load()))
         values = {name: f"{found[index]:.0f}" for name, found in servers.loaded.items()}
         versus = ratio(servers.loaded["waypost"][index], idle["kiwix"][index])
         rows.append(row(f"memory once a search loaded the app, MB: {loaded}", values, (versus, "–"), "–", load()))
