@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import threading
@@ -51,6 +52,25 @@ def phone(browser: Any, **options: Any) -> Iterator[tuple[Any, Any]]:
         yield context, context.new_page()
     finally:
         context.close()
+
+
+def wait_until(page: Any, predicate: str, arg: Any = None, timeout_ms: int = PHONE_TIMEOUT_MS) -> None:
+    """Wait until an asynchronous JavaScript predicate, such as "() => caches.match(url)", resolves to a truthy value.
+
+    Playwright's wait_for_function takes the promise such a predicate returns for a truthy value
+    and returns at once, before the promise has settled: a wait that never waits. This awaits it,
+    every 50 ms, and fails with the predicate's text when the time runs out.
+    """
+    page.evaluate(
+        f"""async (arg) => {{
+            const deadline = Date.now() + {int(timeout_ms)};
+            while (!(await ({predicate})(arg))) {{
+                if (Date.now() > deadline) throw new Error('timed out waiting for ' + {json.dumps(predicate)});
+                await new Promise((tick) => setTimeout(tick, 50));
+            }}
+        }}""",
+        arg,
+    )
 
 
 # Resolves once the page's worker has finished activating (so its clients.claim() has run), with

@@ -20,7 +20,7 @@ from app.content.load import load_content
 from app.web import create_app
 
 from .helpers import edit_article, must, write_content
-from .live import ARTIFACTS, LAUNCH, require_chromium, serving, wait_for_worker
+from .live import ARTIFACTS, LAUNCH, require_chromium, serving, wait_for_worker, wait_until
 
 require_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -280,7 +280,7 @@ def test_offline_every_navigation_ends_on_a_waypost_page(browser, site):
         headings = {lang: offline_heading(context, site, lang) for lang in ("ar", "fa", "en")}
         page.goto(f"{site}/ar/")  # only Arabic is ever visited
         wait_for_worker(page)
-        page.wait_for_function("() => caches.match('/ar/offline-search').then(Boolean)")
+        wait_until(page, "() => caches.match('/ar/offline-search')")
         context.set_offline(True)
         # An address with no language: the one last used.
         page.goto(f"{site}/no-language-here")
@@ -304,7 +304,7 @@ def test_dont_keep_pages_turns_the_recent_pages_off_and_clears_them(browser, sit
         page.goto(f"{site}/en/money/")
         wait_for_worker(page)
         page.goto(f"{site}/en/rights/")
-        page.wait_for_function("() => caches.match('/en/rights/').then(Boolean)")  # kept, as by default
+        wait_until(page, "() => caches.match('/en/rights/')")  # kept, as by default
         page.goto(f"{site}/en/on-this-phone")
         setting = page.locator("#wp-keep")
         setting.wait_for()
@@ -331,7 +331,7 @@ def test_sensitive_pages_are_never_kept_unless_the_reader_saves_them(browser, si
         assert response.headers["cache-control"] == "no-store"
         page.goto(f"{site}/en/rights/rights-2")  # marked on the article itself
         page.goto(f"{site}/en/rights/rights-1")
-        page.wait_for_function("() => caches.match('/en/rights/rights-1').then(Boolean)")
+        wait_until(page, "() => caches.match('/en/rights/rights-1')")
         kept = page.evaluate(
             "Promise.all(['/en/emergencies/emergencies-1', '/en/rights/rights-2']"
             ".map(u => caches.match(u).then(Boolean)))"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .helpers import PLACE_YAML, shown, write_content, write_place
-from .live import chromium, require_chromium, serving_content, wait_for_worker
+from .live import chromium, require_chromium, serving_content, wait_for_worker, wait_until
 from .live import phone as phone_profile
 
 require_chromium()
@@ -42,7 +42,7 @@ def save_place_and_go_offline(context, page, site: str, lang: str) -> None:
     """Save the test place for offline reading from its page in lang, then cut the phone's connection."""
     page.goto(f"{site}/{lang}/places/testville/")
     wait_for_worker(page)
-    page.wait_for_function(f"() => caches.match('/{lang}/offline-search').then(Boolean)")
+    wait_until(page, f"() => caches.match('/{lang}/offline-search')")
     page.locator("#wp-save button").click()
     saved = page.evaluate(
         "document.querySelector('#wp-save template[data-message=saved]').content.firstChild.textContent.trim()"
