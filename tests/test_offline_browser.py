@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,46 @@ def test_a_saved_topic_reads_offline_and_search_answers_from_it(browser, site):
         item.locator("button").click()
         page.locator("[data-saved-empty]").wait_for()
         assert page.locator("[data-saved-list] li").count() == 0
+
+
+class Gates:
+    """WSGI middleware holding the answers to chosen paths until the test opens their gate."""
+
+    def __init__(self, app, paths: list[str]) -> None:
+        self.app = app
+        self.asked = {path: threading.Event() for path in paths}
+        self.open = {path: threading.Event() for path in paths}
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path in self.open:
+            self.asked[path].set()
+            assert self.open[path].wait(60), f"{path} was never let through"
+        return self.app(environ, start_response)
+
+
+def test_a_page_still_loading_when_the_worker_activates_gets_its_language_offline(browser, content, tmp_path):
+    # A reader on a slow link opens a page in English, then switches to Arabic while the worker installs.
+    # The worker claims the pages open when it activates, and Chromium leaves out one whose navigation is
+    # under way: that page must still greet the worker, which then keeps Arabic's offline pages.
+    app = create_app({"TESTING": True, "BUNDLE": str(build(content, tmp_path / "live.bundle"))})
+    gates = Gates(app.wsgi_app, ["/uk/offline", "/ar/"])  # one page the install fetches, and the Arabic home
+    app.wsgi_app = gates
+    with serving_app(app) as url, phone(browser) as (context, page):
+        watcher = context.new_page()
+        watcher.goto(f"{url}/en/offline")
+        page.goto(f"{url}/en/")
+        assert gates.asked["/uk/offline"].wait(60)  # the worker is installing, held on one of its pages
+        page.evaluate("setTimeout(() => { location.href = '/ar/'; })")
+        assert gates.asked["/ar/"].wait(60)  # the navigation has reached the server
+        gates.open["/uk/offline"].set()
+        wait_until(watcher, "() => navigator.serviceWorker.ready.then(r => r.active.state === 'activated')")
+        gates.open["/ar/"].set()
+        page.wait_for_url(f"{url}/ar/")
+        wait_until(page, "() => caches.match('/ar/offline-search')", timeout_ms=30_000)
+        shell = page.evaluate("caches.keys().then(n => caches.open(n.find(x => x.includes('-shell-'))))"
+                              ".then(c => c.keys()).then(k => k.map(r => new URL(r.url).pathname))")  # fmt: skip
+        assert {"/ar/", "/ar/saved", "/ar/offline-search"} <= set(shell)
 
 
 def test_a_new_bundle_reaches_saved_pages(browser, content, tmp_path):

@@ -49,14 +49,25 @@
   });
   container.addEventListener('controllerchange', function () { hello(container.controller); });
   hello(container.controller);
+  // The worker claims the pages open when it activates, but not one still loading then (a reader
+  // who tapped on while it installed over a slow link): that page stays without a controller, so
+  // it greets the active worker itself, once the claim is over.
+  var active = null;
+  container.ready.then(function (registration) {
+    active = registration.active;
+    var greet = function () { if (!container.controller) hello(active); };
+    if (active.state === 'activated') return greet();
+    active.addEventListener('statechange', function () { if (active.state === 'activated') greet(); });
+  });
 
   document.addEventListener('click', function (event) {
     var action = event.target.closest && event.target.closest('#wp-notice [data-action]');
     if (!action) return;
     if (action.dataset.action === 'reload') location.reload();
-    if (action.dataset.action === 'refresh' && container.controller) {
+    var worker = container.controller || active;
+    if (action.dataset.action === 'refresh' && worker) {
       action.disabled = true;
-      container.controller.postMessage({ type: 'refresh' });
+      worker.postMessage({ type: 'refresh' });
     }
   });
 })();
