@@ -212,7 +212,7 @@ def test_a_page_still_loading_when_the_worker_activates_gets_its_language_offlin
     # under way: that page must still greet the worker, which then keeps Arabic's offline pages.
     app = create_app({"TESTING": True, "BUNDLE": str(build(content, tmp_path / "live.bundle"))})
     gates = Gates(app.wsgi_app, ["/uk/offline", "/ar/"])  # one page the install fetches, and the Arabic home
-    app.wsgi_app = gates
+    app.wsgi_app = gates  # type: ignore[method-assign]
     with serving_app(app) as url, phone(browser) as (context, page):
         watcher = context.new_page()
         watcher.goto(f"{url}/en/offline")
