@@ -74,12 +74,16 @@ def wait_until(page: Any, predicate: str, arg: Any = None, timeout_ms: int = PHO
 
 
 # Resolves once the page's worker has finished activating (so its clients.claim() has run), with
-# whether the page is controlled.
-_ACTIVATED = """async () => {
-    const worker = (await navigator.serviceWorker.ready).active;
-    if (worker.state !== 'activated') {
-        await new Promise((done) => worker.addEventListener('statechange', () => worker.state === 'activated' && done()));
-    }
+# whether the page is controlled; fails after `timeout` ms (page.evaluate itself never times out).
+_ACTIVATED = """async (timeout) => {
+    const late = new Promise((_, fail) => setTimeout(() => fail(new Error('no active worker')), timeout));
+    const activated = (async () => {
+        const worker = (await navigator.serviceWorker.ready).active;
+        if (worker.state !== 'activated') {
+            await new Promise((done) => worker.addEventListener('statechange', () => worker.state === 'activated' && done()));
+        }
+    })();
+    await Promise.race([activated, late]);
     return navigator.serviceWorker.controller !== null;
 }"""
 
@@ -92,7 +96,7 @@ def wait_for_worker(page: Any) -> None:
     never controlled and the wait ran out). Such a page still works, with the worker's
     registration, and the next page it opens is controlled, so the page is loaded again.
     """
-    if not page.evaluate(_ACTIVATED):
+    if not page.evaluate(_ACTIVATED, PHONE_TIMEOUT_MS):
         page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
